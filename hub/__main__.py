@@ -1,0 +1,5 @@
+"""``python -m hub`` is the ``fusionhub`` command."""
+
+from hub.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Admit: parse and validate partner data, apply the inbound protocol, key it canonically."""

@@ -1,0 +1,1 @@
+"""The ``fusionhub`` command line."""

@@ -1,0 +1,68 @@
+"""``fusionhub``: run the hub, feed it, watch it, and operate it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from hub.cli import broker, rejected
+from hub.cli.demo import demo
+from hub.cli.common import console, errors, run, settings, topics
+from hub.cli.tail import tail
+from hub.kafka_io import IngestProducer, new_ingest_record
+from schemas.agreement import AgreementError, load_agreements
+from schemas.envelopes import Origin
+
+app = typer.Typer(help="Fusion Hub: streaming e-crime intelligence sharing.", no_args_is_help=True)
+app.add_typer(rejected.app, name="rejected")
+app.add_typer(broker.app, name="broker")
+app.command("tail")(tail)
+app.command("demo")(demo)
+
+partners = typer.Typer(help="Partner agreements.")
+app.add_typer(partners, name="partners")
+
+
+@app.command("run")
+def run_command() -> None:
+    """Run a hub worker (admit, correlate, disseminate) against the configured broker."""
+    from hub.worker import run_worker
+
+    run_worker(settings())
+
+
+@app.command("ingest")
+def ingest_command(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="STIX JSON files"),
+    partner: str = typer.Option(..., help="the partner the data comes from"),
+) -> None:
+    """Put STIX bundles/envelopes/objects from files on fusion.ingest as one partner."""
+
+    async def send() -> int:
+        async with IngestProducer(settings().broker, topics().ingest) as producer:
+            for path in files:
+                record = new_ingest_record(
+                    partner, path.read_bytes(), origin=Origin(channel="cli", name=path.name)
+                )
+                await producer.send(record)
+            await producer.flush()
+        return len(files)
+
+    console.print(f"sent {run(send())} record(s) as {partner}")
+
+
+@partners.command("check")
+def partners_check(directory: Path = typer.Argument(..., exists=True, file_okay=False)) -> None:
+    """Validate every partner agreement in a directory."""
+    try:
+        agreements = load_agreements(directory)
+    except AgreementError as exc:
+        errors.print(f"[red]invalid agreement[/red] {exc}")
+        raise typer.Exit(1) from None
+    for agreement in agreements.values():
+        console.print(f"[green]ok[/green] {agreement.id}: {agreement.name} ({agreement.sector})")
+
+
+def main() -> None:
+    app()

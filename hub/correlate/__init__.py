@@ -1,0 +1,1 @@
+"""Correlate: merge every partner's contributions about one observable."""

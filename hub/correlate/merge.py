@@ -1,0 +1,128 @@
+"""Merging a partner's contribution into the record of its observable.
+
+Pure functions: the correlate agent calls them for every admitted contribution, tests call
+them directly. A new curated version is cut only on a MATERIAL change (new source,
+confidence, marking, revocation, expiry); a replay of the same input changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hub.canonical import indicator_id_for_key
+from hub.correlate.confidence import noisy_or
+from hub.timestamps import later_by_ms, max_ts, parse
+from schemas.envelopes import Contribution
+from schemas.merge import MergeRecord, PartnerContribution
+
+
+def _as_partner_contribution(
+    contribution: Contribution, first_seen: str | None = None
+) -> PartnerContribution:
+    return PartnerContribution(
+        partner=contribution.partner,
+        first_seen=first_seen or contribution.received,
+        last_seen=contribution.received,
+        object_id=contribution.object_id,
+        created=contribution.created,
+        modified=contribution.modified,
+        confidence=contribution.confidence,
+        markings=sorted(contribution.markings),
+        crime_code=contribution.crime_code,
+        valid_from=contribution.valid_from,
+        valid_until=contribution.valid_until,
+        revoked=contribution.revoked,
+        indicator_types=sorted(contribution.indicator_types),
+        labels=sorted(contribution.labels),
+        name=contribution.name,
+        description=contribution.description,
+        malware_family=contribution.malware_family,
+    )
+
+
+def _material_differences(old: PartnerContribution, new: PartnerContribution) -> list[str]:
+    changes = []
+    if old.confidence != new.confidence:
+        changes.append("confidence")
+    if old.markings != new.markings:
+        changes.append("marking")
+    if old.revoked != new.revoked:
+        changes.append("revocation")
+    if old.valid_until != new.valid_until:
+        changes.append("expiry")
+    if old.crime_code != new.crime_code:
+        changes.append("crime-code")
+    return changes
+
+
+def merge(record: MergeRecord | None, contribution: Contribution) -> tuple[MergeRecord, bool]:
+    """The record after ``contribution``, and whether it is a new curated version."""
+    if record is None:
+        record = MergeRecord(
+            key=contribution.key,
+            observable_type=contribution.observable_type,
+            observable_value=contribution.observable_value,
+            pattern=contribution.pattern,
+            indicator_id=indicator_id_for_key(contribution.key),
+            contributions={},
+        )
+    contributions = dict(record.contributions)
+    existing = contributions.get(contribution.partner)
+    if existing is None:
+        contributions[contribution.partner] = _as_partner_contribution(contribution)
+        changes = ["new-source"]
+    else:
+        if parse(contribution.modified) < parse(existing.modified):
+            return record, False  # an older version of what the partner already told us
+        updated = _as_partner_contribution(contribution, first_seen=existing.first_seen)
+        if parse(updated.last_seen) < parse(existing.last_seen):
+            updated.last_seen = existing.last_seen
+        changes = _material_differences(existing, updated)
+        contributions[contribution.partner] = updated
+        if not changes:
+            # Same statement again (a re-delivery or a routine re-report): note when it was
+            # last seen, but publish nothing.
+            return replace(record, contributions=contributions), False
+    return _new_version(record, contributions, changes), True
+
+
+def _new_version(
+    record: MergeRecord, contributions: dict[str, PartnerContribution], changes: list[str]
+) -> MergeRecord:
+    live = [c for c in contributions.values() if not c.revoked]
+    # `modified` comes from the contributions, never the wall clock, so replaying the same
+    # input reproduces each version byte for byte; +1 ms keeps versions strictly ordered.
+    modified = max_ts([c.modified for c in contributions.values()])
+    if record.modified and parse(modified) <= parse(record.modified):
+        modified = later_by_ms(record.modified)
+    return replace(
+        record,
+        contributions=contributions,
+        version=record.version + 1,
+        created=record.created or modified,
+        modified=modified,
+        confidence=noisy_or(c.confidence for c in live),
+        revoked=not live,
+        changes=changes,
+    )
+
+
+def expire(record: MergeRecord, now: str) -> MergeRecord | None:
+    """The expiry version of a record whose every live contribution's valid_until has passed.
+
+    Its `modified` is the moment it expired (the latest valid_until), so it too is the same
+    on every replay.
+    """
+    if record.expired or record.revoked:
+        return None
+    live = [c for c in record.contributions.values() if not c.revoked]
+    if not live or any(c.valid_until is None for c in live):
+        return None
+    until = max_ts([c.valid_until for c in live if c.valid_until is not None])
+    if parse(until) > parse(now):
+        return None
+    modified = until if parse(until) > parse(record.modified) else later_by_ms(record.modified)
+    return replace(
+        record, version=record.version + 1, modified=modified, expired=True, changes=["expiry"]
+    )
+

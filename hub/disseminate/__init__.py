@@ -1,0 +1,1 @@
+"""Disseminate: per-audience views of curated records, to topics and collections."""

@@ -1,0 +1,54 @@
+"""The disseminate agent: ``fusion.curated`` -> per-audience topics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+import orjson
+
+from hub.context import HubContext
+from hub.disseminate.audiences import audiences_for, publish
+from hub.streams import raw_topic
+from protocols.audience import Audience
+from schemas.merge import MergeRecord
+from hub.topics import Topics
+
+
+def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
+    if audience.kind == "analysts":
+        return topics.analysts(crime_code)
+    if audience.kind == "partner":
+        return topics.partner(audience.name)
+    return topics.liaison(audience.name)
+
+
+def register(app: faust.App, context: HubContext) -> Any:
+    settings, topics = context.settings, context.topics
+    curated = raw_topic(app, topics.curated, settings.partitions)
+    outlets: dict[str, Any] = {}
+
+    def outlet(name: str) -> Any:
+        if name not in outlets:
+            outlets[name] = raw_topic(app, name, settings.partitions)
+        return outlets[name]
+
+    @app.agent(curated, concurrency=1, name="disseminate")
+    async def disseminate(stream: faust.StreamT[bytes]) -> None:
+        async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
+            agreements = context.agreements.current()
+            audiences = audiences_for(agreements)
+            for event in events:
+                record = MergeRecord.from_bytes(event.value)
+                for publication in publish(
+                    record, audiences, agreements, hub_identity=context.hub_identity
+                ):
+                    if publication.stix is None:
+                        continue
+                    topic = audience_topic(topics, publication.audience, publication.crime_code)
+                    await outlet(topic).send(
+                        key=publication.stix["id"].encode(),
+                        value=orjson.dumps(publication.stix, option=orjson.OPT_SORT_KEYS),
+                    )
+
+    return disseminate

@@ -1,0 +1,86 @@
+"""Building the STIX 2.1 indicator an audience receives from the contributions it may see."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from hub.canonical import STIX_NAMESPACE
+from hub.correlate.confidence import noisy_or
+from hub.timestamps import max_ts, parse
+from protocols.tlp import tlp_of
+from schemas.merge import MergeRecord, PartnerContribution
+
+
+def hub_identity_id(name: str) -> str:
+    return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:' + name)}"
+
+
+def partner_identity_id(partner: str) -> str:
+    return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:partner:' + partner)}"
+
+
+def _min_ts(values: list[str]) -> str:
+    return min(values, key=parse)
+
+
+def indicator_view(
+    record: MergeRecord,
+    visible: list[PartnerContribution],
+    *,
+    hub_identity: str,
+    crime_code: str,
+    contributor_refs: dict[str, str],
+) -> dict[str, Any] | None:
+    """The indicator built only from ``visible``; None if the audience may see nothing.
+
+    ``contributor_refs`` maps each visible partner to how it is attributed for this audience
+    (its own identity, its sector's, or the hub's), so nothing of an anonymous contributor
+    leaves in the object.
+    """
+    if not visible:
+        return None
+    live = [c for c in visible if not c.revoked]
+    indicator: dict[str, Any] = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": record.indicator_id,
+        "created_by_ref": hub_identity,
+        "created": record.created,
+        "modified": record.modified,
+        "name": f"{crime_code} {record.observable_type} {record.observable_value}"[:256],
+        "pattern": record.pattern,
+        "pattern_type": "stix",
+        "valid_from": _min_ts([c.valid_from for c in visible]),
+        "confidence": noisy_or(c.confidence for c in live),
+        "x_fusion_crime_code": crime_code,
+        "x_fusion_contributors": [
+            {
+                "source_ref": contributor_refs[c.partner],
+                "first_seen": c.first_seen,
+                "last_seen": c.last_seen,
+                "confidence": c.confidence,
+            }
+            for c in visible
+        ],
+    }
+    if not live or record.revoked:
+        indicator["revoked"] = True
+    untils = [c.valid_until for c in visible if c.valid_until is not None]
+    if untils and len(untils) == len(visible):
+        until = max_ts(untils)
+        if parse(until) > parse(indicator["valid_from"]):
+            indicator["valid_until"] = until
+    indicator_types = sorted({t for c in visible for t in c.indicator_types})
+    if indicator_types:
+        indicator["indicator_types"] = indicator_types
+    labels = sorted({label for c in visible for label in c.labels})
+    if labels:
+        indicator["labels"] = labels
+    level = tlp_of([m for c in visible for m in c.markings])
+    if level is not None:
+        indicator["object_marking_refs"] = [level.marking_id]
+    families = sorted({c.malware_family for c in visible if c.malware_family})
+    if families:
+        indicator["x_fusion_malware_families"] = families
+    return indicator

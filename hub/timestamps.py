@@ -1,0 +1,27 @@
+"""STIX timestamps (RFC 3339, UTC, 'Z'), millisecond precision as the hub writes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def format_ms(moment: datetime) -> str:
+    """``2026-11-25T19:04:44.123Z``: STIX 2.1 §3.2 asks `modified` for millisecond precision."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def now_ms() -> str:
+    return format_ms(datetime.now(UTC))
+
+
+def later_by_ms(value: str, ms: int = 1) -> str:
+    return format_ms(parse(value) + timedelta(milliseconds=ms))
+
+
+def max_ts(values: list[str]) -> str:
+    return format_ms(max(parse(value) for value in values))

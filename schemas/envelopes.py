@@ -1,0 +1,192 @@
+"""Kafka message envelopes of the data flow.
+
+Each stage's messages are plain JSON (orjson) so consumers in any language can read them;
+these dataclasses are the one place their fields are named. Every message carries the
+partner id and the time the hub received the data.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+JSON = dict[str, Any]
+
+
+def encode_payload(raw: bytes) -> tuple[str, bool]:
+    """Original bytes as JSON text: UTF-8 as is, anything else base64 (never lossy)."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def decode_payload(text: str, is_base64: bool) -> bytes:
+    return base64.b64decode(text) if is_base64 else text.encode("utf-8")
+
+
+@dataclass(slots=True)
+class Origin:
+    """Where a record came from inside a partner's delivery (file and line, TAXII request)."""
+
+    channel: str  # taxii-push | taxii-pull | csv | misp | av-hashes | cli | replay
+    name: str | None = None  # file name, URL or collection id
+    line: int | None = None  # 1-based line number in a file feed
+
+
+@dataclass(slots=True)
+class IngestRecord:
+    """One raw delivery from a partner on ``fusion.ingest`` (key = partner id).
+
+    ``payload`` is the original bytes: a STIX bundle, a TAXII envelope, a single object,
+    or (``format`` other than ``stix``) a raw feed line that a connector's decoder turns
+    into STIX at admission.
+    """
+
+    ingest_id: str
+    partner: str
+    received: str  # RFC 3339 UTC, set when the hub received the data
+    payload: str
+    payload_base64: bool = False
+    format: str = "stix"
+    origin: Origin = field(default_factory=lambda: Origin(channel="cli"))
+    context: JSON | None = None  # decoder settings of the feed (e.g. CSV column mapping)
+    replay_of: str | None = None  # rejection id when an operator replays a rejected record
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> IngestRecord:
+        data = orjson.loads(raw)
+        origin = data.pop("origin", None) or {"channel": "cli"}
+        return cls(origin=Origin(**origin), **data)
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    def raw(self) -> bytes:
+        return decode_payload(self.payload, self.payload_base64)
+
+
+@dataclass(slots=True)
+class Reason:
+    """Why something was rejected: which object, which property, which rule, and why."""
+
+    code: str
+    detail: str
+    object_id: str | None = None
+    object_type: str | None = None
+    property: str | None = None
+    index: int | None = None  # position of the object in its envelope/bundle
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A record or object the hub refused, on ``fusion.rejected`` (key = partner id).
+
+    Keeps the original bytes so the operator can replay it after a fix; nothing is dropped.
+    """
+
+    rejection_id: str
+    ingest_id: str
+    partner: str
+    received: str
+    reason: Reason
+    payload: str
+    payload_base64: bool = False
+    format: str = "stix"
+    origin: Origin = field(default_factory=lambda: Origin(channel="cli"))
+    context: JSON | None = None
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Rejection:
+        data = orjson.loads(raw)
+        return cls(
+            reason=Reason(**data.pop("reason")),
+            origin=Origin(**data.pop("origin")),
+            **data,
+        )
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+
+@dataclass(slots=True)
+class Contribution:
+    """One partner's admitted statement about one observable, on ``fusion.admitted``.
+
+    Keyed by the canonical key, so every statement about the same thing meets in the same
+    partition of the correlate table.
+    """
+
+    key: str
+    partner: str
+    received: str
+    ingest_id: str
+    object_id: str
+    object_type: str
+    created: str
+    modified: str
+    observable_type: str
+    observable_value: str
+    pattern: str
+    crime_code: str
+    confidence: int
+    markings: list[str]
+    valid_from: str
+    valid_until: str | None = None
+    revoked: bool = False
+    indicator_types: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    name: str | None = None
+    description: str | None = None
+    malware_family: str | None = None
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Contribution:
+        return cls(**orjson.loads(raw))
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+
+@dataclass(slots=True)
+class Suppression:
+    """A contribution that matched a known-benign list, on ``fusion.suppressed``."""
+
+    contribution: Contribution
+    warninglist: str
+    matched: str
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Suppression:
+        data = orjson.loads(raw)
+        return cls(contribution=Contribution(**data.pop("contribution")), **data)
+
+
+@dataclass(slots=True)
+class AuditRecord:
+    """One sharing decision, on ``fusion.audit`` (key = object id) and in the store.
+
+    ``rule`` names the rule of protocols/ that decided; ``partner`` is the contributor whose
+    contribution the decision is about.
+    """
+
+    object_id: str
+    version: str  # the curated object's `modified`
+    audience: str  # analysts | partner:<id> | liaison:<agency>
+    partner: str
+    allowed: bool
+    rule: str
+    decided_at: str  # the curated version's `modified`: replays reproduce the trail
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> AuditRecord:
+        return cls(**orjson.loads(raw))

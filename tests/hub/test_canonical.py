@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+
+from hub.canonical import (
+    CanonicalError,
+    Observable,
+    canonical_url,
+    observable,
+    observable_from_pattern,
+    observable_from_sco,
+)
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("[domain-name:value = 'Example.COM.']", "[domain-name:value = 'example.com']"),
+        ("[ipv6-addr:value = '2001:DB8::1']", "[ipv6-addr:value = '2001:db8:0:0:0:0:0:1']"),
+        ("[ipv6-addr:value = '::ffff:1.2.3.4']", "[ipv6-addr:value = '::ffff:102:304']"),
+        ("[ipv4-addr:value = '10.1.2.3/32']", "[ipv4-addr:value = '10.1.2.3']"),
+        (
+            "[file:hashes.'SHA-256' = '" + "AB" * 32 + "']",
+            "[file:hashes.'sha256' = '" + "ab" * 32 + "']",
+        ),
+        ("[url:value = 'HTTP://Example.com:80/a%7e']", "[url:value = 'http://example.com/a~']"),
+        ("[email-addr:value = 'Bob@Example.COM']", "[email-addr:value = 'Bob@example.com']"),
+        ("[domain-name:value = 'bücher.de']", "[domain-name:value = 'xn--bcher-kva.de']"),
+    ],
+)
+def test_variants_of_one_observable_share_key_and_id(left: str, right: str) -> None:
+    a, b = observable_from_pattern(left), observable_from_pattern(right)
+    assert a.key == b.key
+    assert a.indicator_id == b.indicator_id
+
+
+def test_canonical_values() -> None:
+    assert observable("ipv6-addr", "2001:DB8:0:0:0:0:0:1").value == "2001:db8::1"
+    assert observable("domain-name", "Example.COM.").value == "example.com"
+    assert canonical_url("https://EXAMPLE.com:443/p%2fq?x=%41") == "https://example.com/p%2Fq?x=A"
+    assert canonical_url("http://example.com:8080") == "http://example.com:8080/"
+
+
+def test_local_part_of_email_keeps_case() -> None:
+    assert observable("email-addr", "Bob@EXAMPLE.com").value == "Bob@example.com"
+
+
+def test_id_is_uuid5_in_the_stix_namespace() -> None:
+    # uuid5(00abedb4-aa42-466c-9c01-fed23315a9b7, "ipv4-addr|1.2.3.4"), computed independently.
+    import uuid
+
+    expected = uuid.uuid5(uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7"), "ipv4-addr|1.2.3.4")
+    assert observable("ipv4-addr", "1.2.3.4").indicator_id == f"indicator--{expected}"
+
+
+def test_canonical_pattern_round_trips() -> None:
+    obs = observable_from_pattern("[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E']")
+    assert obs == Observable("file", "md5:d41d8cd98f00b204e9800998ecf8427e")
+    assert obs.pattern == "[file:hashes.'MD5' = 'd41d8cd98f00b204e9800998ecf8427e']"
+    assert observable_from_pattern(obs.pattern) == obs
+
+
+def test_compound_patterns_key_on_normalised_text() -> None:
+    a = observable_from_pattern("[ipv4-addr:value = '1.2.3.4'  OR  ipv4-addr:value = '5.6.7.8']")
+    b = observable_from_pattern("[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '5.6.7.8']")
+    assert a.type == "pattern"
+    assert a.key == b.key
+
+
+def test_sco_prefers_the_strongest_hash() -> None:
+    sco = {"type": "file", "hashes": {"MD5": "a" * 32, "SHA-256": "B" * 64}}
+    assert observable_from_sco(sco).value == "sha-256:" + "b" * 64
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("ipv4-addr", "not-an-ip"),
+        ("ipv4-addr", "1.2.3.4/33"),
+        ("ipv6-addr", "2001:db8::g"),
+        ("domain-name", "."),
+        ("url", "not a url"),
+        ("email-addr", "nobody"),
+    ],
+)
+def test_values_that_are_not_what_they_claim(kind: str, value: str) -> None:
+    with pytest.raises(CanonicalError) as info:
+        observable(kind, value)
+    assert info.value.observable_type == kind

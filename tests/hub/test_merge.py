@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hub.correlate.confidence import noisy_or
+from hub.correlate.merge import expire, merge
+from schemas.envelopes import Contribution
+from schemas.merge import MergeRecord
+
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+
+
+def contribution(partner: str, **changes: object) -> Contribution:
+    base = Contribution(
+        key="ipv4-addr|198.51.100.7",
+        partner=partner,
+        received="2026-11-01T10:00:00.000Z",
+        ingest_id="i-1",
+        object_id="indicator--2f7e4c8e-7a2a-4c5e-8d59-6a1b2c3d4e5f",
+        object_type="indicator",
+        created="2026-11-01T09:00:00.000Z",
+        modified="2026-11-01T09:00:00.000Z",
+        observable_type="ipv4-addr",
+        observable_value="198.51.100.7",
+        pattern="[ipv4-addr:value = '198.51.100.7']",
+        crime_code="malicious-code/c2-server",
+        confidence=60,
+        markings=[AMBER],
+        valid_from="2026-11-01T09:00:00.000Z",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_noisy_or_corroboration_raises_confidence() -> None:
+    assert noisy_or([60]) == 60
+    assert noisy_or([60, 60]) == 84
+    assert noisy_or([]) == 0
+    assert noisy_or([100, 10]) == 100
+
+
+def test_first_contribution_is_a_new_version() -> None:
+    record, material = merge(None, contribution("isp-a"))
+    assert material
+    assert record.version == 1
+    assert record.changes == ["new-source"]
+    assert record.modified == "2026-11-01T09:00:00.000Z"
+    assert record.created == record.modified
+
+
+def test_second_partner_merges_and_raises_confidence() -> None:
+    record, _ = merge(None, contribution("isp-a"))
+    record, material = merge(record, contribution("bank-b", received="2026-11-01T11:00:00.000Z"))
+    assert material
+    assert sorted(record.contributions) == ["bank-b", "isp-a"]
+    assert record.confidence == 84
+    # Same `modified` from both partners: the new version is 1 ms after the previous one.
+    assert record.modified == "2026-11-01T09:00:00.001Z"
+
+
+def test_replaying_the_same_input_publishes_nothing() -> None:
+    record, _ = merge(None, contribution("isp-a"))
+    again, material = merge(record, contribution("isp-a", received="2026-11-02T10:00:00.000Z"))
+    assert not material
+    assert again.version == record.version
+    assert again.contributions["isp-a"].last_seen == "2026-11-02T10:00:00.000Z"
+    assert again.contributions["isp-a"].first_seen == "2026-11-01T10:00:00.000Z"
+
+
+def test_older_version_from_the_same_partner_is_ignored() -> None:
+    record, _ = merge(None, contribution("isp-a", modified="2026-11-01T12:00:00.000Z"))
+    same, material = merge(record, contribution("isp-a", confidence=10))
+    assert not material
+    assert same.contributions["isp-a"].confidence == 60
+
+
+def test_confidence_change_and_revocation_are_material() -> None:
+    record, _ = merge(None, contribution("isp-a"))
+    record, material = merge(
+        record, contribution("isp-a", modified="2026-11-01T12:00:00.000Z", confidence=90)
+    )
+    assert material and record.changes == ["confidence"] and record.confidence == 90
+    record, material = merge(
+        record,
+        contribution("isp-a", modified="2026-11-01T13:00:00.000Z", confidence=90, revoked=True),
+    )
+    assert material and record.changes == ["revocation"]
+    assert record.revoked and record.confidence == 0
+
+
+def test_merge_is_deterministic_byte_for_byte() -> None:
+    inputs = [contribution("isp-a"), contribution("bank-b"), contribution("av-c", confidence=30)]
+
+    def run() -> bytes:
+        record: MergeRecord | None = None
+        for item in inputs:
+            record, _ = merge(record, item)
+        assert record is not None
+        return record.to_bytes()
+
+    assert run() == run()
+    assert MergeRecord.from_bytes(run()).to_bytes() == run()
+
+
+def test_expiry_is_published_once_with_its_own_moment() -> None:
+    record, _ = merge(None, contribution("isp-a", valid_until="2026-11-05T00:00:00.000Z"))
+    assert expire(record, "2026-11-04T00:00:00.000Z") is None
+    expired = expire(record, "2026-11-06T00:00:00.000Z")
+    assert expired is not None and expired.changes == ["expiry"]
+    assert expired.modified == "2026-11-05T00:00:00.000Z"
+    assert expire(expired, "2026-11-07T00:00:00.000Z") is None
