@@ -123,7 +123,7 @@ def _idna_label(label: str) -> str:
 
 
 def _normalise_percent(part: str) -> str:
-    """Decode escapes of unreserved characters; upper-case the hex of the others (RFC 3986 §6.2.2)."""
+    """Decode escapes of unreserved characters, upper-case the others' hex (RFC 3986 §6.2.2)."""
 
     def fix(match: re.Match[str]) -> str:
         char = chr(int(match.group(1), 16))
@@ -143,11 +143,7 @@ def canonical_url(value: str) -> str:
     scheme = parts.scheme.lower()
     # Hosts may carry escapes too (Ex%61mple.com); decode them before IDNA.
     host = _normalise_percent(parts.hostname)
-    if ":" in host:
-        host = f"[{canonical_ipv6(host)}]"
-    else:
-        host = canonical_domain(host)
-    netloc = host
+    netloc = f"[{canonical_ipv6(host)}]" if ":" in host else canonical_domain(host)
     if parts.username is not None:
         userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
         netloc = f"{userinfo}@{netloc}"

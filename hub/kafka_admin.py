@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from hub.admit.crime_codes import rsit_codes
 from hub.topics import Topics
 
 
 def pipeline_topics(topics: Topics) -> list[str]:
+    """The stages' topics and one analysts topic per RSIT crime code."""
     return [
         topics.ingest,
         topics.rejected,
@@ -18,6 +22,7 @@ def pipeline_topics(topics: Topics) -> list[str]:
         topics.admitted,
         topics.curated,
         topics.audit,
+        *sorted(topics.analysts(code) for code in rsit_codes()),
     ]
 
 
@@ -29,11 +34,13 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> No
         missing = [name for name in names if name not in existing]
         if not missing:
             return
-        try:
+        # Another worker may create them first.
+        with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(
-                [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing]
+                [
+                    NewTopic(name, num_partitions=partitions, replication_factor=1)
+                    for name in missing
+                ]
             )
-        except TopicAlreadyExistsError:
-            pass  # another worker created them first
     finally:
         await admin.close()

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
 
 from hub.timestamps import now_ms
 from schemas.envelopes import IngestRecord, Origin, encode_payload
@@ -80,59 +79,62 @@ class TopicMessage:
     timestamp_ms: int
 
 
+class TopicReader:
+    """Reads topics from the beginning without a consumer group; ``poll`` waits at most a while.
+
+    Without a group, subscribing assigns every partition of the topics (or of the topics
+    matching ``pattern``, which includes ones created later).
+    """
+
+    def __init__(
+        self, bootstrap: str, *, topics: Iterable[str] = (), pattern: str | None = None
+    ) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            isolation_level="read_committed",
+            metadata_max_age_ms=2000,
+        )
+        self._topics = list(topics)
+        self._pattern = pattern
+
+    async def __aenter__(self) -> TopicReader:
+        await self._consumer.start()
+        if self._pattern is not None:
+            self._consumer.subscribe(pattern=self._pattern)
+        else:
+            self._consumer.subscribe(topics=self._topics)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._consumer.stop()
+
+    async def poll(self, timeout_s: float) -> list[TopicMessage]:
+        batch = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=5000)
+        return [
+            TopicMessage(tp.topic, tp.partition, m.offset, m.key, m.value or b"", m.timestamp)
+            for tp, messages in batch.items()
+            for m in messages
+        ]
+
+
 async def read_topics(
     bootstrap: str,
     *,
     topics: Iterable[str] = (),
     pattern: str | None = None,
-    follow: bool = False,
     idle_timeout_s: float = 2.0,
 ) -> AsyncIterator[TopicMessage]:
-    """Every committed message of the topics from the beginning; with ``follow``, then wait.
-
-    Without ``follow`` it stops once no message has arrived for ``idle_timeout_s``.
-    """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        isolation_level="read_committed",
-        metadata_max_age_ms=2000,
-    )
-    await consumer.start()
-    try:
-        if pattern is not None:
-            consumer.subscribe(pattern=pattern)
-        else:
-            names = list(topics)
-            existing = await consumer.topics()
-            partitions = [
-                TopicPartition(name, p)
-                for name in names
-                if name in existing
-                for p in sorted(consumer.partitions_for_topic(name) or ())
-            ]
-            if not partitions:
-                return
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
+    """Every committed message of the topics, until none has arrived for ``idle_timeout_s``."""
+    async with TopicReader(bootstrap, topics=topics, pattern=pattern) as reader:
         while True:
-            batch = await consumer.getmany(timeout_ms=int(idle_timeout_s * 1000), max_records=5000)
-            if not batch and not follow:
+            messages = await reader.poll(idle_timeout_s)
+            if not messages:
                 return
-            for tp, messages in batch.items():
-                for message in messages:
-                    yield TopicMessage(
-                        tp.topic,
-                        tp.partition,
-                        message.offset,
-                        message.key,
-                        message.value or b"",
-                        message.timestamp,
-                    )
-    finally:
-        await consumer.stop()
+            for message in messages:
+                yield message
 
 
 def topic_regex(prefix: str) -> str:

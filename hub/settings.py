@@ -27,6 +27,10 @@ class HubSettings(BaseSettings):
       ``exactly_once``.
     - ``table_store`` (``FUSIONHUB_TABLE_STORE``, default ``rocksdb://``).
     - ``partners_dir`` (``FUSIONHUB_PARTNERS_DIR``, default ``deploy/samples/partners``).
+    - ``batch_size`` / ``batch_within_s``: how many records an agent takes at once, and how
+      long it waits to fill a batch.
+    - ``sweep_interval_s`` (default 10): how often correlate looks for ended embargoes and
+      expired records.
     - ``hub_identity_name`` (``FUSIONHUB_HUB_IDENTITY_NAME``): the name the hub signs
       curated objects with.
     """
@@ -38,9 +42,12 @@ class HubSettings(BaseSettings):
     topic_namespace: str = ""
     data_dir: Path = Path("var")
     partitions: int = Field(default=4, ge=1)
-    processing_guarantee: str = Field(default="at_least_once", pattern="^(exactly_once|at_least_once)$")
+    processing_guarantee: str = Field(
+        default="at_least_once", pattern="^(exactly_once|at_least_once)$"
+    )
     table_store: str = "rocksdb://"
     partners_dir: Path = Path("deploy/samples/partners")
     hub_identity_name: str = "Fusion Hub e-crime unit"
     batch_size: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.05, gt=0)
+    sweep_interval_s: float = Field(default=10.0, gt=0)

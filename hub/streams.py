@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
 import faust
-from faust.types import TopicT
+from faust.types import EventT, StreamT, TopicT
+
+from hub.settings import HubSettings
 
 
 def raw_topic(app: faust.App, name: str, partitions: int) -> TopicT:
@@ -15,3 +20,12 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> TopicT:
         value_serializer="raw",
         partitions=partitions,
     )
+
+
+def event_batches(stream: StreamT[Any], settings: HubSettings) -> AsyncIterator[list[EventT[Any]]]:
+    """The stream's events in batches, each acked only after the agent has handled it."""
+    # take_events lives on the concrete Stream, not on the StreamT protocol.
+    batches = cast(faust.Stream[Any], stream).take_events(
+        settings.batch_size, settings.batch_within_s
+    )
+    return cast(AsyncIterator[list[EventT[Any]]], batches)

@@ -22,7 +22,8 @@ def run_worker(settings: HubSettings, *, loglevel: str = "WARN") -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(
         ensure_topics(
-            settings.broker, pipeline_topics(HubContext.from_settings(settings).topics),
+            settings.broker,
+            pipeline_topics(HubContext.from_settings(settings).topics),
             settings.partitions,
         )
     )

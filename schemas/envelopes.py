@@ -142,10 +142,28 @@ class Contribution:
     name: str | None = None
     description: str | None = None
     malware_family: str | None = None
+    # When the contributor's embargo ends (received + the agreement's embargo), if it has one.
+    embargo_until: str | None = None
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Contribution:
         return cls(**orjson.loads(raw))
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+
+@dataclass(slots=True)
+class Tick:
+    """A time-based change for one record, on ``fusion.admitted`` beside contributions.
+
+    The correlate sweep sends it when an embargo ends or every contribution has expired, so
+    the change is made by the table's own agent, in the record's partition.
+    """
+
+    key: str
+    tick: str  # expiry | embargo-release
+    now: str
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(asdict(self))

@@ -32,6 +32,7 @@ class PartnerContribution:
     name: str | None = None
     description: str | None = None
     malware_family: str | None = None
+    embargo_until: str | None = None
 
 
 @dataclass(slots=True)

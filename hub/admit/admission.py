@@ -15,8 +15,14 @@ from typing import Any
 import orjson
 
 from hub.admit.crime_codes import crime_code_for
-from hub.canonical import STIX_NAMESPACE, CanonicalError, Observable, observable_from_pattern
-from hub.canonical import observable_from_sco
+from hub.canonical import (
+    STIX_NAMESPACE,
+    CanonicalError,
+    Observable,
+    observable_from_pattern,
+    observable_from_sco,
+)
+from hub.timestamps import format_ms, parse
 from protocols.tlp import tlp_of
 from schemas.agreement import PartnerAgreement
 from schemas.envelopes import (
@@ -30,9 +36,7 @@ from schemas.envelopes import (
 from schemas.stix import StixViolation, validate_object
 
 # Observable SCOs a partner may send bare; each becomes a contribution like an indicator.
-OBSERVABLE_TYPES = frozenset(
-    {"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file"}
-)
+OBSERVABLE_TYPES = frozenset({"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file"})
 
 StixObject = dict[str, Any]
 
@@ -182,9 +186,7 @@ class Admitter:
                 listname, matched = hit
                 result.suppressions.append(Suppression(contribution, listname, matched))
                 result.outcomes.append(
-                    ObjectOutcome(
-                        contribution.object_id, version, True, f"suppressed: {listname}"
-                    )
+                    ObjectOutcome(contribution.object_id, version, True, f"suppressed: {listname}")
                 )
                 return
         if contribution is not None:
@@ -237,6 +239,9 @@ class Admitter:
             name=name,
             description=obj.get("description"),
             malware_family=obj.get("x_fusion_malware_family"),
+            embargo_until=(
+                format_ms(parse(record.received) + agreement.embargo) if agreement.embargo else None
+            ),
         )
 
     def _reject_record(

@@ -9,7 +9,7 @@ import orjson
 
 from hub.admit.admission import Admission, Admitter
 from hub.context import HubContext
-from hub.streams import raw_topic
+from hub.streams import event_batches, raw_topic
 from schemas.envelopes import IngestRecord
 
 
@@ -48,7 +48,7 @@ def register(app: faust.App, context: HubContext) -> Any:
 
     @app.agent(ingest, concurrency=1, name="admit")
     async def admit(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
+        async for events in event_batches(stream, settings):
             admission_of = admitter()
             for event in events:
                 record = IngestRecord.from_bytes(event.value)
@@ -58,9 +58,7 @@ def register(app: faust.App, context: HubContext) -> Any:
                         key=contribution.key.encode(), value=contribution.to_bytes()
                     )
                 for rejection in admission.rejections:
-                    await rejected.send(
-                        key=rejection.partner.encode(), value=rejection.to_bytes()
-                    )
+                    await rejected.send(key=rejection.partner.encode(), value=rejection.to_bytes())
                 for suppression in admission.suppressions:
                     await suppressed.send(
                         key=suppression.contribution.key.encode(), value=suppression.to_bytes()

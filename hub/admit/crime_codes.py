@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from pytaxonomies import Taxonomies
+from pytaxonomies.api import Taxonomies
 
 UNDETERMINED = "other/undetermined"
 

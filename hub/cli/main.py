@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from hub.cli import broker, rejected
-from hub.cli.demo import demo
 from hub.cli.common import console, errors, run, settings, topics
+from hub.cli.demo import demo
 from hub.cli.tail import tail
 from hub.kafka_io import IngestProducer, new_ingest_record
 from schemas.agreement import AgreementError, load_agreements

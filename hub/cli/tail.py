@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Callable
 
 import orjson
 import typer
+from rich.markup import escape
 
 from hub.cli.common import console, run, settings, topics
-from hub.kafka_io import read_topics, topic_regex
+from hub.kafka_io import TopicMessage, TopicReader, topic_regex
 from hub.topics import Topics
 
 
@@ -29,10 +30,30 @@ def _line(topic: str, stix: dict[str, object]) -> str:
     sources = len(contributors) if isinstance(contributors, list) else 0
     revoked = " [red]revoked[/red]" if stix.get("revoked") else ""
     return (
-        f"[dim]{topic}[/dim] [bold]{stix.get('pattern')}[/bold] "
+        f"[dim]{topic}[/dim] [bold]{escape(str(stix.get('pattern')))}[/bold] "
         f"confidence={stix.get('confidence')} sources={sources} "
         f"modified={stix.get('modified')}{revoked}"
     )
+
+
+def _show(
+    message: TopicMessage, as_json: bool, wanted: Callable[[dict[str, object]], bool]
+) -> bool:
+    if as_json:
+        console.print_json(message.value.decode("utf-8", "replace"))
+        return True
+    try:
+        value = orjson.loads(message.value)
+    except orjson.JSONDecodeError:
+        console.print(f"[dim]{message.topic}[/dim] {escape(repr(message.value[:200]))}")
+        return True
+    if isinstance(value, dict) and value.get("type") == "indicator":
+        if not wanted(value):
+            return False
+        console.print(_line(message.topic, value))
+        return True
+    console.print(f"[dim]{message.topic}[/dim] {escape(orjson.dumps(value).decode()[:300])}")
+    return True
 
 
 async def _tail(
@@ -42,53 +63,20 @@ async def _tail(
     follow: bool,
     seconds: float | None,
     as_json: bool,
-    crime_code: str | None,
-    min_confidence: int,
-    observable: str | None,
+    wanted: Callable[[dict[str, object]], bool],
 ) -> int:
-    bootstrap = settings().broker
     if topic in ("analysts", "partner", "liaison"):
-        source = read_topics(bootstrap, pattern=topic_regex(names.resolve(topic + ".")), follow=True)
+        reader = TopicReader(settings().broker, pattern=topic_regex(names.resolve(topic + ".")))
     else:
-        source = read_topics(bootstrap, topics=[names.resolve(topic)], follow=True)
+        reader = TopicReader(settings().broker, topics=[names.resolve(topic)])
     shown = 0
     deadline = None if seconds is None else time.monotonic() + seconds
-    idle = 0.0 if follow else 3.0
-    iterator = source.__aiter__()
-    try:
-        while True:
-            timeout = 1.0
-            try:
-                message = await asyncio.wait_for(iterator.__anext__(), timeout)
-                idle = 0.0
-            except (TimeoutError, StopAsyncIteration):
-                idle += timeout
-                message = None
-            if deadline is not None and time.monotonic() > deadline:
+    async with reader:
+        while deadline is None or time.monotonic() < deadline:
+            messages = await reader.poll(1.0 if follow else 3.0)
+            if not messages and not follow:
                 break
-            if message is None:
-                if not follow and idle >= 3.0:
-                    break
-                continue
-            if as_json:
-                console.print_json(message.value.decode("utf-8", "replace"))
-                shown += 1
-                continue
-            try:
-                value = orjson.loads(message.value)
-            except orjson.JSONDecodeError:
-                console.print(f"[dim]{message.topic}[/dim] {message.value[:200]!r}")
-                shown += 1
-                continue
-            if isinstance(value, dict) and value.get("type") == "indicator":
-                if _matches(value, crime_code, min_confidence, observable):
-                    console.print(_line(message.topic, value))
-                    shown += 1
-            else:
-                console.print(f"[dim]{message.topic}[/dim] {orjson.dumps(value).decode()[:300]}")
-                shown += 1
-    finally:
-        await iterator.aclose()  # type: ignore[attr-defined]
+            shown += sum(_show(message, as_json, wanted) for message in messages)
     return shown
 
 
@@ -111,9 +99,7 @@ def tail(
             follow=follow,
             seconds=seconds,
             as_json=as_json,
-            crime_code=crime_code,
-            min_confidence=min_confidence,
-            observable=observable,
+            wanted=lambda stix: _matches(stix, crime_code, min_confidence, observable),
         )
     )
     console.print(f"[dim]{shown} message(s)[/dim]")

@@ -1,16 +1,48 @@
-"""The correlate agent: merges contributions in a table keyed by canonical key."""
+"""The correlate agent: merges contributions in a table keyed by canonical key.
+
+A sweep (timer) finds records due a time-based version - an embargo that ended, every
+contribution expired - and sends a tick for each through ``fusion.admitted``, so the
+change is made by the agent that owns the record, and survives restarts with the table.
+"""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import faust
+import orjson
 
 from hub.context import HubContext
-from hub.correlate.merge import merge
+from hub.correlate.merge import apply_tick, due_tick, merge
 from hub.streams import raw_topic
-from schemas.envelopes import Contribution
+from hub.timestamps import now_ms
+from schemas.envelopes import Contribution, Tick
 from schemas.merge import MergeRecord
+
+
+def correlate_message(
+    records: MutableMapping[bytes, bytes], key: bytes, offset: int, value: bytes
+) -> bytes | None:
+    """Apply one fusion.admitted message to the table; the curated message to send, if any."""
+    stored = records.get(key)
+    record = MergeRecord.from_bytes(stored) if stored is not None else None
+    if record is not None and offset <= record.applied_offset:
+        # Re-delivered after a crash: the version it produced may not have left, so send the
+        # current one again - an exact duplicate at worst, never a loss.
+        return record.to_bytes() if record.version else None
+    body = orjson.loads(value)
+    if "tick" in body:
+        if record is None:
+            return None
+        ticked = apply_tick(record, body["tick"], body["now"])
+        record, material = (ticked or record), ticked is not None
+    else:
+        record, material = merge(record, Contribution(**body))
+    record.applied_offset = offset
+    encoded = record.to_bytes()
+    records[key] = encoded
+    return encoded if material else None
 
 
 def register(app: faust.App, context: HubContext) -> Any:
@@ -19,34 +51,27 @@ def register(app: faust.App, context: HubContext) -> Any:
     curated = raw_topic(app, topics.curated, settings.partitions)
     records = app.Table(
         "merge",
-        key_type=bytes,
+        key_type=bytes,  # bytes -> Faust's "raw" serializer: the hub encodes JSON itself
         value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
         partitions=settings.partitions,
         default=None,
     )
 
-    # concurrency=1: only one actor writes the table (Faust guide).
+    # concurrency=1: only one actor writes the table (Faust guide). Event by event, not in
+    # batches: the table takes its changelog and RocksDB partition from the current event.
     @app.agent(admitted, concurrency=1, name="correlate")
     async def correlate(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
-            for event in events:
-                key = event.key
-                offset = event.message.offset
-                contribution = Contribution.from_bytes(event.value)
-                stored = records.get(key)
-                record = MergeRecord.from_bytes(stored) if stored is not None else None
-                if record is not None and offset <= record.applied_offset:
-                    # Re-delivered after a crash: the version this produced may not have
-                    # left, so send the current one again (an exact duplicate at worst).
-                    if record.version:
-                        await curated.send(key=key, value=record.to_bytes())
-                    continue
-                record, material = merge(record, contribution)
-                record.applied_offset = offset
-                records[key] = record.to_bytes()
-                if material:
-                    await curated.send(key=key, value=record.to_bytes())
+        async for event in stream.events():
+            curated_value = correlate_message(records, event.key, event.message.offset, event.value)
+            if curated_value is not None:
+                await curated.send(key=event.key, value=curated_value)
+
+    @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
+    async def sweep() -> None:
+        now = now_ms()
+        for key, stored in list(records.items()):
+            tick = due_tick(MergeRecord.from_bytes(stored), now)
+            if tick is not None:
+                await admitted.send(key=key, value=Tick(key.decode(), tick, now).to_bytes())
 
     return correlate

@@ -37,6 +37,7 @@ def _as_partner_contribution(
         name=contribution.name,
         description=contribution.description,
         malware_family=contribution.malware_family,
+        embargo_until=contribution.embargo_until,
     )
 
 
@@ -107,6 +108,44 @@ def _new_version(
     )
 
 
+def release_embargo(record: MergeRecord, now: str) -> MergeRecord | None:
+    """The version that lifts embargoes ended by ``now`` but not yet published.
+
+    Its `modified` is the moment the (latest) embargo ended, so audiences' decisions, made
+    at the version's `modified`, see the contribution released - on every replay alike.
+    """
+    ended = [
+        c.embargo_until
+        for c in record.contributions.values()
+        if c.embargo_until is not None
+        and parse(record.modified) < parse(c.embargo_until) <= parse(now)
+    ]
+    if not ended or record.version == 0:
+        return None
+    until = max_ts(ended)
+    modified = until if parse(until) > parse(record.modified) else later_by_ms(record.modified)
+    return replace(
+        record, version=record.version + 1, modified=modified, changes=["embargo-release"]
+    )
+
+
+def due_tick(record: MergeRecord, now: str) -> str | None:
+    """Which time-based version (if any) the record is due at ``now``."""
+    if release_embargo(record, now) is not None:
+        return "embargo-release"
+    if expire(record, now) is not None:
+        return "expiry"
+    return None
+
+
+def apply_tick(record: MergeRecord, tick: str, now: str) -> MergeRecord | None:
+    if tick == "embargo-release":
+        return release_embargo(record, now)
+    if tick == "expiry":
+        return expire(record, now)
+    raise ValueError(f"unknown tick {tick!r}; expected 'embargo-release' or 'expiry'")
+
+
 def expire(record: MergeRecord, now: str) -> MergeRecord | None:
     """The expiry version of a record whose every live contribution's valid_until has passed.
 
@@ -125,4 +164,3 @@ def expire(record: MergeRecord, now: str) -> MergeRecord | None:
     return replace(
         record, version=record.version + 1, modified=modified, expired=True, changes=["expiry"]
     )
-

@@ -1,4 +1,4 @@
-"""The disseminate agent: ``fusion.curated`` -> per-audience topics."""
+"""The disseminate agent: ``fusion.curated`` -> per-audience topics and ``fusion.audit``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import faust
 import orjson
 
 from hub.context import HubContext
-from hub.disseminate.audiences import audiences_for, publish
-from hub.streams import raw_topic
+from hub.disseminate.audiences import audiences_for, audit_records, publish
+from hub.streams import event_batches, raw_topic
+from hub.topics import Topics
 from protocols.audience import Audience
 from schemas.merge import MergeRecord
-from hub.topics import Topics
 
 
 def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
@@ -26,6 +26,7 @@ def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
 def register(app: faust.App, context: HubContext) -> Any:
     settings, topics = context.settings, context.topics
     curated = raw_topic(app, topics.curated, settings.partitions)
+    audit = raw_topic(app, topics.audit, settings.partitions)
     outlets: dict[str, Any] = {}
 
     def outlet(name: str) -> Any:
@@ -35,7 +36,7 @@ def register(app: faust.App, context: HubContext) -> Any:
 
     @app.agent(curated, concurrency=1, name="disseminate")
     async def disseminate(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(settings.batch_size, settings.batch_within_s):
+        async for events in event_batches(stream, settings):
             agreements = context.agreements.current()
             audiences = audiences_for(agreements)
             for event in events:
@@ -43,6 +44,9 @@ def register(app: faust.App, context: HubContext) -> Any:
                 for publication in publish(
                     record, audiences, agreements, hub_identity=context.hub_identity
                 ):
+                    # Every decision is audited, also for an audience that gets nothing.
+                    for entry in audit_records(record, publication):
+                        await audit.send(key=entry.object_id.encode(), value=entry.to_bytes())
                     if publication.stix is None:
                         continue
                     topic = audience_topic(topics, publication.audience, publication.crime_code)

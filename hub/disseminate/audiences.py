@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hub.admit.crime_codes import UNDETERMINED
-from hub.disseminate.views import indicator_view, partner_identity_id
-from protocols.audience import HUB_ANALYSTS, Audience
+from hub.disseminate.views import attribution_ref, indicator_view, partner_identity_id
+from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
 from protocols.decision import Decision, allowed_contributions, decide
 from schemas.agreement import PartnerAgreement
+from schemas.envelopes import AuditRecord
 from schemas.merge import MergeRecord, PartnerContribution
 
 
@@ -33,9 +34,45 @@ def crime_code_of(visible: list[PartnerContribution]) -> str:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
 
 
-def audiences_for(agreements: Mapping[str, PartnerAgreement]) -> list[Audience]:
-    """Every audience the hub publishes to. Partners and liaison follow in protocols/."""
-    return [HUB_ANALYSTS]
+def audiences_for(
+    agreements: Mapping[str, PartnerAgreement],
+    agencies: Iterable[str] = DEFAULT_LIAISON_AGENCIES,
+) -> list[Audience]:
+    """Every audience the hub publishes to: its analysts, each partner, each liaison agency.
+
+    Agencies are the configured ones and any a partner consents to share with.
+    """
+    consented = {agency for a in agreements.values() for agency in a.liaison_consent}
+    return [
+        HUB_ANALYSTS,
+        *(Audience("partner", partner) for partner in sorted(agreements)),
+        *(Audience("liaison", agency) for agency in sorted({*agencies, *consented})),
+    ]
+
+
+def contributor_refs(
+    audience: Audience,
+    visible: list[PartnerContribution],
+    agreements: Mapping[str, PartnerAgreement],
+    *,
+    hub_identity: str,
+) -> dict[str, str]:
+    """How each visible contributor is named to ``audience``.
+
+    The hub's analysts are its own cell and see who said what; a partner sees itself
+    named; everyone else sees each contributor as its agreement's attribution chooses.
+    """
+    refs = {}
+    for c in visible:
+        if audience.kind == "analysts" or (
+            audience.kind == "partner" and c.partner == audience.name
+        ):
+            refs[c.partner] = partner_identity_id(c.partner)
+        else:
+            refs[c.partner] = attribution_ref(
+                c.partner, agreements.get(c.partner), hub_identity=hub_identity
+            )
+    return refs
 
 
 def publish(
@@ -55,8 +92,29 @@ def publish(
             visible,
             hub_identity=hub_identity,
             crime_code=crime_code,
-            # The hub's own analysts see who said what; other audiences follow attribution.
-            contributor_refs={c.partner: partner_identity_id(c.partner) for c in visible},
+            contributor_refs=contributor_refs(
+                audience, visible, agreements, hub_identity=hub_identity
+            ),
         )
         publications.append(Publication(audience, decisions, stix, crime_code))
     return publications
+
+
+def audit_records(record: MergeRecord, publication: Publication) -> list[AuditRecord]:
+    """One audit record per decision of a publication, for ``fusion.audit``.
+
+    Stamped with the version's `modified`, not the wall clock, so a replay reproduces the
+    trail exactly (and re-deliveries are exact duplicates).
+    """
+    return [
+        AuditRecord(
+            object_id=record.indicator_id,
+            version=record.modified,
+            audience=publication.audience.label,
+            partner=decision.partner,
+            allowed=decision.allowed,
+            rule=str(decision.rule),
+            decided_at=record.modified,
+        )
+        for decision in publication.decisions
+    ]

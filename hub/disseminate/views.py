@@ -1,4 +1,11 @@
-"""Building the STIX 2.1 indicator an audience receives from the contributions it may see."""
+"""Building the STIX 2.1 indicator an audience receives from the contributions it may see.
+
+Everything in the object that depends on contributions (confidence, seen times, validity,
+types, labels, marking, crime code, attribution) is computed from the visible ones alone,
+so a contribution an audience may not see leaves no trace in what it receives. Only the
+version stamps (``created``, ``modified``) are the curated record's: every audience must
+see one increasing version history per id.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from hub.canonical import STIX_NAMESPACE
 from hub.correlate.confidence import noisy_or
 from hub.timestamps import max_ts, parse
 from protocols.tlp import tlp_of
+from schemas.agreement import PartnerAgreement
 from schemas.merge import MergeRecord, PartnerContribution
 
 
@@ -18,6 +26,25 @@ def hub_identity_id(name: str) -> str:
 
 def partner_identity_id(partner: str) -> str:
     return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:partner:' + partner)}"
+
+
+def sector_identity_id(sector: str) -> str:
+    """The identity that stands for every partner of a sector ("a bank")."""
+    return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:sector:' + sector)}"
+
+
+def attribution_ref(
+    partner: str, agreement: PartnerAgreement | None, *, hub_identity: str
+) -> str:
+    """How ``partner`` is named to audiences outside the hub, as its agreement chooses.
+
+    Without an agreement nothing of the partner is shown: it stands as the hub.
+    """
+    if agreement is None or agreement.attribution == "anonymous":
+        return hub_identity
+    if agreement.attribution == "sector":
+        return sector_identity_id(agreement.sector)
+    return partner_identity_id(partner)
 
 
 def _min_ts(values: list[str]) -> str:
@@ -36,16 +63,18 @@ def indicator_view(
 
     ``contributor_refs`` maps each visible partner to how it is attributed for this audience
     (its own identity, its sector's, or the hub's), so nothing of an anonymous contributor
-    leaves in the object.
+    leaves in the object. ``created_by_ref`` is the one identity all visible contributions
+    are attributed to, or the hub's when they are several (the hub merged them).
     """
     if not visible:
         return None
     live = [c for c in visible if not c.revoked]
+    creators = {contributor_refs[c.partner] for c in visible}
     indicator: dict[str, Any] = {
         "type": "indicator",
         "spec_version": "2.1",
         "id": record.indicator_id,
-        "created_by_ref": hub_identity,
+        "created_by_ref": creators.pop() if len(creators) == 1 else hub_identity,
         "created": record.created,
         "modified": record.modified,
         "name": f"{crime_code} {record.observable_type} {record.observable_value}"[:256],
@@ -54,6 +83,8 @@ def indicator_view(
         "valid_from": _min_ts([c.valid_from for c in visible]),
         "confidence": noisy_or(c.confidence for c in live),
         "x_fusion_crime_code": crime_code,
+        "x_fusion_first_seen": _min_ts([c.first_seen for c in visible]),
+        "x_fusion_last_seen": max_ts([c.last_seen for c in visible]),
         "x_fusion_contributors": [
             {
                 "source_ref": contributor_refs[c.partner],
@@ -64,7 +95,7 @@ def indicator_view(
             for c in visible
         ],
     }
-    if not live or record.revoked:
+    if not live:
         indicator["revoked"] = True
     untils = [c.valid_until for c in visible if c.valid_until is not None]
     if untils and len(untils) == len(visible):

@@ -108,3 +108,40 @@ def test_expiry_is_published_once_with_its_own_moment() -> None:
     assert expired is not None and expired.changes == ["expiry"]
     assert expired.modified == "2026-11-05T00:00:00.000Z"
     assert expire(expired, "2026-11-07T00:00:00.000Z") is None
+
+
+def test_redelivered_contribution_resends_the_current_version() -> None:
+    from hub.correlate.agents import correlate_message
+
+    table: dict[bytes, bytes] = {}
+    key = b"ipv4-addr|198.51.100.7"
+    first = correlate_message(table, key, 0, contribution("isp-a").to_bytes())
+    assert first is not None
+    # A new delivery of the same statement is not material...
+    assert correlate_message(table, key, 1, contribution("isp-a").to_bytes()) is None
+    # ...but offsets already applied are a crash re-delivery: the version goes out again.
+    again = correlate_message(table, key, 0, contribution("isp-a").to_bytes())
+    assert again is not None
+    assert MergeRecord.from_bytes(again).modified == MergeRecord.from_bytes(first).modified
+
+
+def test_ticks_cut_time_based_versions() -> None:
+    from hub.correlate.agents import correlate_message
+    from schemas.envelopes import Tick
+
+    table: dict[bytes, bytes] = {}
+    key = b"ipv4-addr|198.51.100.7"
+    correlate_message(
+        table,
+        key,
+        0,
+        contribution("isp-a", embargo_until="2026-11-01T12:00:00.000Z").to_bytes(),
+    )
+    early = Tick(key.decode(), "embargo-release", "2026-11-01T11:00:00.000Z").to_bytes()
+    assert correlate_message(table, key, 1, early) is None
+    late = Tick(key.decode(), "embargo-release", "2026-11-01T13:00:00.000Z").to_bytes()
+    released = correlate_message(table, key, 2, late)
+    assert released is not None
+    record = MergeRecord.from_bytes(released)
+    assert record.changes == ["embargo-release"]
+    assert record.modified == "2026-11-01T12:00:00.000Z"

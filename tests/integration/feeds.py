@@ -99,7 +99,9 @@ def make_feed(*, distinct: int, records: int, invalid: int, seed: int = 7) -> Fe
         feed.keys[obs.indicator_id] = obs
         for partner in partners:
             pattern = rng.choice(spellings)
-            reports.append((partner, indicator(partner, pattern, label, confidence=rng.randint(30, 90))))
+            reports.append(
+                (partner, indicator(partner, pattern, label, confidence=rng.randint(30, 90)))
+            )
     bad: list[tuple[str, dict[str, object]]] = []
     for i in range(invalid):
         partner = PARTNERS[i % 3]
@@ -130,14 +132,17 @@ def make_feed(*, distinct: int, records: int, invalid: int, seed: int = 7) -> Fe
             for s in siblings:
                 if s[0] != partner:
                     reports.append(s)
-            payload = orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
+            payload = orjson.dumps(
+                {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+            )
             ingest.append(record(partner, payload, len(ingest)))
         else:
             ingest.append(record(partner, orjson.dumps(obj), len(ingest)))
     for partner, obj in reports:
         ingest.append(record(partner, orjson.dumps(obj), len(ingest)))
-    # Exact duplicates (same bytes re-delivered) fill the rest.
-    originals = list(ingest)
+    # Exact duplicates (same bytes re-delivered) of valid records fill the rest; a re-sent
+    # invalid object is a new delivery, rejected again, so those keep the count exact.
+    originals = ingest[len(bad) :]
     while len(ingest) < records:
         dup = rng.choice(originals)
         ingest.append(

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from hub.kafka_admin import ensure_topics, pipeline_topics
-from hub.kafka_io import TopicMessage, read_topics, topic_regex
+from hub.kafka_io import TopicMessage, TopicReader, topic_regex
 from hub.topics import Topics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,25 +101,14 @@ async def collect(
     messages: list[TopicMessage] = []
     deadline = time.monotonic() + timeout_s
     settled_at: float | None = None
-    source = (
-        read_topics(bootstrap, pattern=topic_regex(prefix), follow=True, idle_timeout_s=0.5)
-        if prefix is not None
-        else read_topics(bootstrap, topics=topics, follow=True, idle_timeout_s=0.5)
-    )
-    iterator = source.__aiter__()
-    try:
+    pattern = topic_regex(prefix) if prefix is not None else None
+    async with TopicReader(bootstrap, topics=topics, pattern=pattern) as reader:
         while time.monotonic() < deadline:
-            try:
-                message = await asyncio.wait_for(iterator.__anext__(), 0.5)
-                messages.append(message)
-            except TimeoutError:
-                pass
+            messages.extend(await reader.poll(0.5))
             if settled_at is None and until(messages):
                 settled_at = time.monotonic()
             if settled_at is not None and time.monotonic() - settled_at >= settle_s:
                 break
-    finally:
-        await iterator.aclose()  # type: ignore[attr-defined]
     return messages
 
 

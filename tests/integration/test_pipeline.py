@@ -19,9 +19,9 @@ from tests.integration.hub_process import HubProcess, collect, latest_versions
 pytestmark = pytest.mark.integration
 
 
-async def send_feed(hub: HubProcess, feed: Feed, *, start: int = 0, stop: int | None = None) -> None:
+async def send_feed(hub: HubProcess, feed: Feed) -> None:
     async with IngestProducer(hub.bootstrap, hub.topics.ingest) as producer:
-        for record in feed.records[start:stop]:
+        for record in feed.records:
             await producer.send(record)
         await producer.flush()
 
@@ -106,9 +106,7 @@ async def test_worker_killed_mid_run_loses_nothing(hub: HubProcess) -> None:
         until=all_merged(feed),
         timeout_s=300,
     )
-    admitted_keys = {
-        m.key async for m in read_topics(hub.bootstrap, topics=[hub.topics.admitted])
-    }
+    admitted_keys = {m.key async for m in read_topics(hub.bootstrap, topics=[hub.topics.admitted])}
     latest = latest_versions(curated)
     assert len(admitted_keys) == len(feed.expected)
     assert set(latest) == set(feed.expected), hub.log_tail()

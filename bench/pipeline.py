@@ -1,0 +1,217 @@
+"""Pipeline benchmark: the hub end to end beside a raw aiokafka passthrough, one broker.
+
+    python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10]
+
+Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
+1. passthrough: a separate process consumes the ingest records with aiokafka and produces
+   them unchanged to another topic - the ceiling any Kafka consumer-producer reaches here;
+2. the hub: a real worker (admit, correlate, disseminate) from fusion.ingest to the
+   analysts topics, for the same records, indicators/s from first send to last curated;
+3. latency: records offered at a fixed rate, p50/p99 from send to curated arrival.
+The last line is `pipeline indicators_per_s=N passthrough_per_s=N ratio=R p50_ms=N p99_ms=N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hub.broker import KafkaLauncher, free_ports
+from hub.canonical import observable_from_pattern
+from hub.kafka_admin import ensure_topics
+from hub.kafka_io import new_ingest_record, topic_regex
+from schemas.envelopes import Origin
+from tests.integration.hub_process import HubProcess
+
+PARTNERS = ("isp-northnet", "bank-meridian", "av-sentinel")
+PASSTHROUGH = """
+import asyncio, sys
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+async def main(bootstrap, source, sink):
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=sink,
+                                auto_offset_reset="earliest", enable_auto_commit=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await consumer.start(); await producer.start()
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for messages in batch.values():
+                for m in messages:
+                    await producer.send(sink, m.value, key=m.key)
+    finally:
+        await producer.stop(); await consumer.stop()
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def records(count: int, tag: str) -> list[tuple[str, bytes, str]]:
+    """(partner, ingest record bytes, curated id) for ``count`` distinct C2 indicators."""
+    out = []
+    for n in range(count):
+        ip = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+        pattern = f"[ipv4-addr:value = '{ip}']"
+        partner = PARTNERS[n % 3]
+        obj = {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, tag + pattern)}",
+            "created": "2026-11-20T08:00:00.000Z",
+            "modified": "2026-11-20T08:00:00.000Z",
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "valid_from": "2026-11-20T08:00:00.000Z",
+            "confidence": 60,
+            "labels": ["c2"],
+        }
+        record = new_ingest_record(
+            partner, orjson.dumps(obj), origin=Origin(channel="cli", name="bench")
+        )
+        out.append((partner, record.to_bytes(), observable_from_pattern(pattern).indicator_id))
+    return out
+
+
+async def produce(bootstrap: str, topic: str, batch: list[tuple[str, bytes, str]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for partner, value, _ in batch:
+            await producer.send(topic, value, key=partner.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def wait_for(
+    bootstrap: str, *, topics: list[str] | None, pattern: str | None, count: int
+) -> list[tuple[float, bytes]]:
+    """Arrival time and key of the first ``count`` messages on the topics."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", metadata_max_age_ms=1000
+    )
+    await consumer.start()
+    arrivals: list[tuple[float, bytes]] = []
+    try:
+        if pattern is not None:
+            consumer.subscribe(pattern=pattern)
+        else:
+            consumer.subscribe(topics=topics or [])
+        while len(arrivals) < count:
+            batch = await consumer.getmany(timeout_ms=200, max_records=10000)
+            now = time.perf_counter()
+            for messages in batch.values():
+                arrivals.extend((now, m.key or b"") for m in messages)
+    finally:
+        await consumer.stop()
+    return arrivals
+
+
+async def passthrough(bootstrap: str, count: int, workdir: Path) -> float:
+    source, sink = f"pt-in-{uuid.uuid4().hex[:6]}", f"pt-out-{uuid.uuid4().hex[:6]}"
+    await ensure_topics(bootstrap, [source, sink], 4)
+    process = subprocess.Popen([sys.executable, "-c", PASSTHROUGH, bootstrap, source, sink])
+    try:
+        await asyncio.sleep(3.0)  # let the consumer join its group
+        batch = records(count, "pt")
+        start = time.perf_counter()
+        waiter = asyncio.create_task(wait_for(bootstrap, topics=[sink], pattern=None, count=count))
+        await produce(bootstrap, source, batch)
+        arrivals = await waiter
+        return count / (arrivals[-1][0] - start)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+async def hub_throughput(hub: HubProcess, count: int) -> float:
+    prefix = topic_regex(hub.topics.analysts_prefix())
+    warm = records(1, "warm")
+    waiter = asyncio.create_task(wait_for(hub.bootstrap, topics=None, pattern=prefix, count=1))
+    await produce(hub.bootstrap, hub.topics.ingest, warm)
+    await waiter  # the worker is up and its partitions assigned
+    batch = records(count, "throughput")
+    start = time.perf_counter()
+    waiter = asyncio.create_task(
+        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=count + 1)
+    )
+    await produce(hub.bootstrap, hub.topics.ingest, batch)
+    arrivals = await waiter
+    return count / (arrivals[-1][0] - start)
+
+
+async def hub_latency(hub: HubProcess, rate: int, seconds: float, already: int) -> list[float]:
+    prefix = topic_regex(hub.topics.analysts_prefix())
+    batch = records(int(rate * seconds), f"latency{time.time()}")
+    sent_at: dict[bytes, float] = {}
+    waiter = asyncio.create_task(
+        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=already + len(batch))
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=hub.bootstrap, linger_ms=1)
+    await producer.start()
+    try:
+        start = time.perf_counter()
+        for n, (partner, value, curated_id) in enumerate(batch):
+            due = start + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent_at[curated_id.encode()] = time.perf_counter()
+            await producer.send(hub.topics.ingest, value, key=partner.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    arrivals = await waiter
+    return sorted((arrived - sent_at[key]) * 1000 for arrived, key in arrivals if key in sent_at)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--indicators", type=int, default=20000)
+    parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp:
+        workdir = Path(tmp)
+        port, controller = free_ports(2)
+        launcher = KafkaLauncher(home=workdir / "kafka", port=port, controller_port=controller)
+        launcher.fetch()
+        launcher.format()
+        launcher.start(timeout=120)
+        hub = HubProcess(bootstrap=launcher.bootstrap, workdir=workdir)
+        try:
+            ceiling = await passthrough(launcher.bootstrap, args.indicators, workdir)
+            print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
+            hub.prepare_topics()
+            hub.start()
+            throughput = await hub_throughput(hub, args.indicators)
+            print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")
+            latencies = await hub_latency(hub, args.rate, args.seconds, args.indicators + 1)
+            p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
+            print(f"latency at {args.rate}/s offered: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+        finally:
+            hub.stop()
+            launcher.stop()
+    print(
+        f"pipeline indicators_per_s={throughput:.0f} passthrough_per_s={ceiling:.0f} "
+        f"ratio={throughput / ceiling:.2f} p50_ms={p50:.0f} p99_ms={p99:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main())
