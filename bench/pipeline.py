@@ -196,7 +196,7 @@ async def main() -> None:
         try:
             ceiling = await passthrough(launcher.bootstrap, args.indicators, workdir)
             print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
-            hub.prepare_topics()
+            await hub.prepare_topics_async()
             hub.start()
             throughput = await hub_throughput(hub, args.indicators)
             print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from .spec import S_DOMAIN_NAME, S_EMAIL_ADDR, S_IPV4, S_IPV6, S_URL
+from .spec import S_DOMAIN_NAME, S_EMAIL_ADDR, S_IPV4, S_IPV6, S_URL, TYPE_SECTIONS
 
 _OCTET: Final = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 IPV4_RE: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?\d))?")
@@ -22,9 +22,10 @@ _LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME_RE: Final = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}\.?")
 # RFC 3986: scheme ":" then only unreserved, reserved and %-encoded characters.
 URL_RE: Final = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.-]*:(?://([^/?#]*))?"
+    r"[A-Za-z][A-Za-z0-9+.-]*:(?://((?:[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]]|%[0-9A-Fa-f]{2})*))?"
     r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
 )
+MAC_RE: Final = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 # RFC 5322 addr-spec: dot-atom or quoted local part, '@', domain.
 EMAIL_RE: Final = re.compile(
     r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -109,6 +110,16 @@ def email_addr_defect(value: str) -> str | None:
     return None
 
 
+def mac_addr_defect(value: str) -> str | None:
+    """§6.10: a single colon-delimited, lowercase MAC-48 address with leading zeros."""
+    if MAC_RE.fullmatch(value) is None:
+        return (
+            f"{value!r} is not a MAC-48 address; STIX 2.1 {TYPE_SECTIONS['mac-addr']} requires "
+            "six colon-separated lowercase hex pairs"
+        )
+    return None
+
+
 #: SCO type -> (rule code, judge of its ``value`` property).
 VALUE_RULES: Final[dict[str, tuple[str, Callable[[str], str | None]]]] = {
     "ipv4-addr": ("invalid-ipv4-value", ipv4_defect),
@@ -116,4 +127,5 @@ VALUE_RULES: Final[dict[str, tuple[str, Callable[[str], str | None]]]] = {
     "domain-name": ("invalid-domain-name-value", domain_name_defect),
     "url": ("invalid-url-value", url_defect),
     "email-addr": ("invalid-email-addr-value", email_addr_defect),
+    "mac-addr": ("invalid-mac-addr-value", mac_addr_defect),
 }

@@ -2,8 +2,8 @@
 
 Each ``check_*`` takes a raw JSON value and the property path it sits at and
 raises :class:`StixViolation` on the first defect. They use precompiled regular
-expressions and plain ``type()`` tests: the admit stage runs them on every
-object, so they stay allocation-free on the happy path.
+expressions and exact ``type()`` tests (JSON has no subclasses; ``True`` is not
+an integer here): the admit stage runs them on every property of every object.
 """
 
 from __future__ import annotations
@@ -13,23 +13,18 @@ from collections.abc import Collection
 from typing import Any, Final
 
 from .spec import (
+    KNOWN_TYPES,
     S_BOOLEAN,
     S_COMMON,
-    S_DICTIONARY,
+    S_CUSTOM_PROPERTIES,
     S_FLOAT,
     S_HEX,
-    S_CUSTOM_PROPERTIES,
-    S_EXTERNAL_REFERENCE,
-    S_GRANULAR_MARKING,
-    S_HASHES,
     S_IDENTIFIER,
     S_INTEGER,
-    S_KILL_CHAIN_PHASE,
     S_LIST,
     S_PROPERTY_NAMES,
     S_STRING,
     S_TIMESTAMP,
-    HASH_HEX_LENGTHS,
 )
 from .types import PropertyCheck
 from .violation import StixViolation
@@ -40,10 +35,6 @@ from .violation import StixViolation
 TYPE_NAME_RE: Final = re.compile(r"[a-z][a-z0-9-]{1,248}[a-z0-9]")
 UUID_RE: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
-)
-IDENTIFIER_RE: Final = re.compile(
-    r"([a-z][a-z0-9-]{1,248}[a-z0-9])--([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}"
-    r"-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})"
 )
 # §2.15: YYYY-MM-DDTHH:mm:ss[.s+]Z; the day-of-month and leap second are
 # checked in code.
@@ -154,9 +145,19 @@ def timestamp_order_key(value: str) -> tuple[str, str]:
 # --- identifiers (§2.9) -----------------------------------------------------
 
 
+def identifier_type(value: str) -> str | None:
+    """The object type an identifier names, or None if it is not <type>--<RFC 4122 UUID>."""
+    type_part, dashes, uuid_part = value.partition("--")
+    if not dashes or UUID_RE.fullmatch(uuid_part) is None:
+        return None
+    if type_part in KNOWN_TYPES or TYPE_NAME_RE.fullmatch(type_part) is not None:
+        return type_part
+    return None
+
+
 def identifier_defect(value: str) -> str | None:
     """Say what is wrong with an identifier's shape, or None if it is <type>--<UUID>."""
-    if IDENTIFIER_RE.fullmatch(value) is not None:
+    if identifier_type(value) is not None:
         return None
     type_part, dashes, uuid_part = value.partition("--")
     if not dashes:
@@ -184,34 +185,47 @@ def check_reference(
     """
     if type(value) is not str:
         raise wrong_type(path, value, "an identifier string", S_IDENTIFIER)
-    match = IDENTIFIER_RE.fullmatch(value)
-    if match is None:
+    target = identifier_type(value)
+    if target is None:
         raise violation(
             path,
             "invalid-identifier",
             f"'{path}' is {value!r}, which {identifier_defect(value)}; STIX 2.1 "
             f"{S_IDENTIFIER} requires <object-type>--<UUID>",
         )
-    target = match[1]
     if target in forbidden or (
-        allowed is not None and target not in allowed and not (custom_allowed and _is_custom(target))
+        allowed is not None
+        and target not in allowed
+        and not (custom_allowed and _is_custom(target))
     ):
-        expected = (
-            "any type but " + ", ".join(sorted(forbidden))
-            if allowed is None
-            else " or ".join(sorted(allowed)) if len(allowed) <= 4 else "a different kind of object"
-        )
         raise violation(
             path,
             "invalid-reference-type",
-            f"'{path}' refers to a {target}; STIX 2.1 {S_COMMON} requires it to refer to {expected}",
+            f"'{path}' refers to a {target}; STIX 2.1 {S_COMMON} requires a reference to "
+            f"{_describe_targets(allowed, forbidden)}",
         )
 
 
-def _is_custom(type_name: str) -> bool:
-    from .spec import KNOWN_TYPES
+def reference_check(*types: str) -> PropertyCheck:
+    """Make a check for an identifier referring to an object of one of ``types``."""
+    allowed = frozenset(types)
 
+    def check_typed_reference(value: Any, path: str) -> None:
+        check_reference(value, path, allowed)
+
+    return check_typed_reference
+
+
+def _is_custom(type_name: str) -> bool:
     return type_name not in KNOWN_TYPES
+
+
+def _describe_targets(allowed: Collection[str] | None, forbidden: Collection[str]) -> str:
+    if allowed is None:
+        return "any type but " + ", ".join(sorted(forbidden))
+    if len(allowed) <= 4:
+        return " or ".join(sorted(allowed))
+    return "a different kind of object"
 
 
 # --- scalars ----------------------------------------------------------------
@@ -297,7 +311,9 @@ def check_hex(value: Any, path: str) -> None:
         raise wrong_type(path, value, "a hex string", S_HEX)
     if HEX_RE.fullmatch(value) is None or len(value) % 2:
         raise violation(
-            path, "invalid-hex", f"'{path}' is {value!r}; STIX 2.1 {S_HEX} requires pairs of hex digits"
+            path,
+            "invalid-hex",
+            f"'{path}' is {value!r}; STIX 2.1 {S_HEX} requires pairs of hex digits",
         )
 
 
@@ -325,21 +341,10 @@ def non_empty_list(value: Any, path: str) -> list[Any]:
     return value
 
 
-def list_check(item: PropertyCheck) -> PropertyCheck:
-    """Make a check for a non-empty list whose items all pass ``item``."""
-
-    def check_list(value: Any, path: str) -> None:
-        for index, entry in enumerate(non_empty_list(value, path)):
-            item(entry, f"{path}[{index}]")
-
-    return check_list
-
-
 def check_string_list(value: Any, path: str) -> None:
     """A non-empty list of strings (e.g. labels, §3.2)."""
-    for entry in non_empty_list(value, path):
+    for index, entry in enumerate(non_empty_list(value, path)):
         if type(entry) is not str:
-            index = value.index(entry)
             raise wrong_type(f"{path}[{index}]", entry, "a string", S_STRING)
 
 
@@ -357,10 +362,13 @@ def reference_list_check(
         for index, ref in enumerate(non_empty_list(value, path)):
             # Fast accept for the common case, full check (and message) otherwise.
             if type(ref) is str:
-                match = IDENTIFIER_RE.fullmatch(ref)
-                if match is not None and (allowed_set is None or match[1] in allowed_set):
-                    if match[1] not in forbidden_set:
-                        continue
+                target = identifier_type(ref)
+                if (
+                    target is not None
+                    and (allowed_set is None or target in allowed_set)
+                    and target not in forbidden_set
+                ):
+                    continue
             check_reference(
                 ref,
                 f"{path}[{index}]",
@@ -374,160 +382,6 @@ def reference_list_check(
 
 #: §3.2 object_marking_refs: marking-definition identifiers.
 check_marking_refs: Final = reference_list_check(("marking-definition",))
-
-
-# --- dictionaries, hashes (§2.3, §2.7) --------------------------------------
-
-
-def check_dictionary(value: Any, path: str) -> None:
-    """§2.3: a JSON object with keys of 1-250 ASCII letters, digits, '-' or '_'."""
-    if type(value) is not dict:
-        raise wrong_type(path, value, "a dictionary", S_DICTIONARY)
-    for key in value:
-        if DICTIONARY_KEY_RE.fullmatch(key) is None:
-            raise violation(
-                f"{path}.{key}",
-                "invalid-dictionary-key",
-                f"key {key!r} of '{path}' breaks STIX 2.1 {S_DICTIONARY} (1-250 of a-z A-Z 0-9 - _)",
-            )
-
-
-def check_hashes(value: Any, path: str) -> None:
-    """§2.7 hashes: algorithm name -> hex digest of that algorithm's length."""
-    if type(value) is not dict:
-        raise wrong_type(path, value, "a hashes dictionary", S_HASHES)
-    if not value:
-        raise violation(path, "empty-hashes", f"'{path}' is empty; STIX 2.1 {S_HASHES} needs one")
-    for name, digest in value.items():
-        where = f"{path}.{name}"
-        if HASH_NAME_RE.fullmatch(name) is None:
-            raise violation(
-                where,
-                "invalid-hash-name",
-                f"hash algorithm name {name!r} breaks STIX 2.1 {S_HASHES} "
-                "(3-250 of a-z A-Z 0-9 - _)",
-            )
-        if type(digest) is not str:
-            raise wrong_type(where, digest, "a string", S_HASHES)
-        hash_defect = digest_defect(name, digest)
-        if hash_defect is not None:
-            raise violation(where, "invalid-hash", hash_defect)
-
-
-def digest_defect(algorithm: str, digest: str) -> str | None:
-    """Say what is wrong with ``digest`` as a hash by ``algorithm``, or None."""
-    known = HASH_HEX_LENGTHS.get(algorithm.upper().replace("-", "").replace("_", ""))
-    if known is None:
-        return None
-    label, length = known
-    if len(digest) != length or HEX_RE.fullmatch(digest) is None:
-        return (
-            f"{digest!r} is not a {label} hash; STIX 2.1 {S_HASHES} (hash-algorithm-ov) "
-            f"requires {length} hex digits"
-        )
-    return None
-
-
-# --- embedded types (§2.5, §2.11, §7.2.3, §7.3) -----------------------------
-
-
-def check_external_references(value: Any, path: str) -> None:
-    """§2.5: each entry has a source_name and one of description, url or external_id."""
-    for index, ref in enumerate(non_empty_list(value, path)):
-        where = f"{path}[{index}]"
-        if type(ref) is not dict:
-            raise wrong_type(where, ref, "an external-reference object", S_EXTERNAL_REFERENCE)
-        if "source_name" not in ref:
-            raise violation(
-                f"{where}.source_name",
-                "required-property-missing",
-                f"'{where}' has no source_name; STIX 2.1 {S_EXTERNAL_REFERENCE} requires it",
-            )
-        for key, item in ref.items():
-            if key == "hashes":
-                check_hashes(item, f"{where}.hashes")
-            elif key in ("source_name", "description", "url", "external_id"):
-                check_string(item, f"{where}.{key}")
-        if "description" not in ref and "url" not in ref and "external_id" not in ref:
-            raise violation(
-                where,
-                "at-least-one-property-required",
-                f"'{where}' has only a source_name; STIX 2.1 {S_EXTERNAL_REFERENCE} requires "
-                "at least one of description, url or external_id",
-            )
-
-
-def check_kill_chain_phases(value: Any, path: str) -> None:
-    """§2.11: each phase has string kill_chain_name and phase_name."""
-    for index, phase in enumerate(non_empty_list(value, path)):
-        where = f"{path}[{index}]"
-        if type(phase) is not dict:
-            raise wrong_type(where, phase, "a kill-chain-phase object", S_KILL_CHAIN_PHASE)
-        for key in ("kill_chain_name", "phase_name"):
-            if key not in phase:
-                raise violation(
-                    f"{where}.{key}",
-                    "required-property-missing",
-                    f"'{where}' has no {key}; STIX 2.1 {S_KILL_CHAIN_PHASE} requires it",
-                )
-            check_string(phase[key], f"{where}.{key}")
-
-
-def check_granular_markings(value: Any, path: str) -> None:
-    """§7.2.3: selectors plus exactly one of marking_ref or lang."""
-    for index, marking in enumerate(non_empty_list(value, path)):
-        where = f"{path}[{index}]"
-        if type(marking) is not dict:
-            raise wrong_type(where, marking, "a granular-marking object", S_GRANULAR_MARKING)
-        if "selectors" not in marking:
-            raise violation(
-                f"{where}.selectors",
-                "required-property-missing",
-                f"'{where}' has no selectors; STIX 2.1 {S_GRANULAR_MARKING} requires them",
-            )
-        check_string_list(marking["selectors"], f"{where}.selectors")
-        has_ref, has_lang = "marking_ref" in marking, "lang" in marking
-        if has_ref == has_lang:
-            raise violation(
-                where,
-                "mutually-exclusive-properties",
-                f"'{where}' must have exactly one of marking_ref or lang "
-                f"(STIX 2.1 {S_GRANULAR_MARKING})",
-            )
-        if has_ref:
-            check_reference(marking["marking_ref"], f"{where}.marking_ref", ("marking-definition",))
-        else:
-            check_language_tag(marking["lang"], f"{where}.lang")
-
-
-def check_extensions(value: Any, path: str) -> None:
-    """§7.3: extension-definition id (or predefined extension name) -> extension object."""
-    from .spec import EXTENSION_TYPES, S_EXTENSIONS
-
-    if type(value) is not dict:
-        raise wrong_type(path, value, "a dictionary of extensions", S_EXTENSIONS)
-    if not value:
-        raise violation(path, "empty-extensions", f"'{path}' is empty; STIX 2.1 {S_EXTENSIONS}")
-    for key, extension in value.items():
-        where = f"{path}.{key}"
-        if key.startswith("extension-definition--"):
-            check_reference(key, where, ("extension-definition",))
-        elif DICTIONARY_KEY_RE.fullmatch(key) is None:
-            raise violation(
-                where,
-                "invalid-extension-name",
-                f"extension key {key!r} is neither an extension-definition id nor a "
-                f"valid extension name (STIX 2.1 {S_EXTENSIONS})",
-            )
-        if type(extension) is not dict:
-            raise wrong_type(where, extension, "an extension object", S_EXTENSIONS)
-        if "extension_type" in extension and extension["extension_type"] not in EXTENSION_TYPES:
-            raise violation(
-                f"{where}.extension_type",
-                "invalid-enum-value",
-                f"extension_type is {extension['extension_type']!r}; STIX 2.1 {S_EXTENSIONS} "
-                "allows " + ", ".join(sorted(EXTENSION_TYPES)),
-            )
 
 
 # --- property names (§3.1, §11.1) -------------------------------------------

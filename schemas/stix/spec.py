@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Final
 
-SPEC_URL: Final = "https://docs.oasis-open.org/cti/stix/v2.1/os/stix-v2.1-os.html"
 SPEC_VERSION: Final = "2.1"
 
 # Where each rule lives in the spec; quoted in violation details.
@@ -100,6 +99,17 @@ SCO_TYPES: Final = frozenset(
 META_TYPES: Final = frozenset({"language-content", "marking-definition", "extension-definition"})
 KNOWN_TYPES: Final = SDO_TYPES | SRO_TYPES | SCO_TYPES | META_TYPES
 
+#: The section defining each object type: §4 and §6 list their types alphabetically.
+TYPE_SECTIONS: Final[dict[str, str]] = {
+    **{name: f"§4.{number}" for number, name in enumerate(sorted(SDO_TYPES), start=1)},
+    "relationship": "§5.1",
+    "sighting": "§5.2",
+    **{name: f"§6.{number}" for number, name in enumerate(sorted(SCO_TYPES), start=1)},
+    "language-content": "§7.1",
+    "marking-definition": "§7.2.1",
+    "extension-definition": "§7.3",
+}
+
 # Properties the spec requires, beyond the common ones (§3.2, §6.1), by object type.
 REQUIRED_PROPERTIES: Final[dict[str, tuple[str, ...]]] = {
     "attack-pattern": ("name",),
@@ -166,7 +176,7 @@ TLP2_MARKINGS: Final[dict[str, str]] = {
     "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
 
-# §2.7 with the hash-algorithm-ov vocabulary (§10.5): hex digits per algorithm.
+# §2.7 with the hash-algorithm-ov vocabulary (§10): hex digits per algorithm.
 # Keys are normalised names (upper case, no '-' or '_'), so 'SHA-256',
 # 'sha256' and 'SHA_256' are all checked as SHA-256.
 HASH_HEX_LENGTHS: Final[dict[str, tuple[str, int]]] = {

@@ -13,3 +13,6 @@ PropertyCheck: TypeAlias = Callable[[Any, str], None]
 
 #: Checks a rule spanning several properties of one object (e.g. modified >= created).
 ObjectRule: TypeAlias = Callable[[StixObject], None]
+
+#: One comparison of a pattern: object type, path steps, operator, literal as written.
+Comparison: TypeAlias = tuple[str, list[str], str, str]

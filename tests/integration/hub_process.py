@@ -53,7 +53,10 @@ class HubProcess:
         }
 
     def prepare_topics(self) -> None:
-        asyncio.run(ensure_topics(self.bootstrap, pipeline_topics(self.topics), self.partitions))
+        asyncio.run(self.prepare_topics_async())
+
+    async def prepare_topics_async(self) -> None:
+        await ensure_topics(self.bootstrap, pipeline_topics(self.topics), self.partitions)
 
     def start(self) -> None:
         log = open(self.workdir / f"worker-{time.time_ns()}.log", "wb")  # noqa: SIM115
