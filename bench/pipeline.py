@@ -60,7 +60,8 @@ def records(count: int, tag: str) -> list[tuple[str, bytes, str]]:
     """(partner, ingest record bytes, curated id) for ``count`` distinct C2 indicators."""
     out = []
     for n in range(count):
-        ip = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+        # Not a private or documentation range: the hub suppresses those as known-benign.
+        ip = f"198.{n // 65536 % 16}.{n // 256 % 256}.{n % 256}"
         pattern = f"[ipv4-addr:value = '{ip}']"
         partner = PARTNERS[n % 3]
         obj = {

@@ -6,11 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.registry import decoders as connector_decoders
 from hub.admit.admission import Decoder, Redactor, Suppressor
+from hub.admit.warninglists import KnownBenign
 from hub.agreements import AgreementBook
 from hub.disseminate.views import hub_identity_id
 from hub.settings import HubSettings
 from hub.topics import Topics
+from protocols.redaction import Redaction, redaction_secret
 
 
 @dataclass(slots=True)
@@ -40,4 +43,14 @@ class HubContext:
             settings=settings,
             topics=Topics(settings.topic_namespace),
             agreements=AgreementBook(settings.partners_dir),
+            decoders=connector_decoders(),
+            suppressor=KnownBenign(),
+            redactor=Redaction(
+                redaction_secret(
+                    settings.redaction_secret.get_secret_value()
+                    if settings.redaction_secret
+                    else None,
+                    settings.data_dir / "redaction.secret",
+                )
+            ),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,9 @@ class HubSettings(BaseSettings):
       expired records.
     - ``hub_identity_name`` (``FUSIONHUB_HUB_IDENTITY_NAME``): the name the hub signs
       curated objects with.
+    - ``redaction_secret`` (``FUSIONHUB_REDACTION_SECRET``, default unset): key of the
+      keyed hash that replaces personal data at admission; unset, one is generated once in
+      ``<data_dir>/redaction.secret``. Every worker of a deployment needs the same one.
     """
 
     model_config = SettingsConfigDict(env_prefix="FUSIONHUB_", frozen=True)
@@ -51,3 +54,4 @@ class HubSettings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.05, gt=0)
     sweep_interval_s: float = Field(default=10.0, gt=0)
+    redaction_secret: SecretStr | None = None

@@ -1,4 +1,4 @@
-"""Topic declarations shared by the agents: raw bytes in and out, JSON done by the hub."""
+"""How the agents read and write Kafka: raw bytes in and out, JSON done by the hub."""
 
 from __future__ import annotations
 
@@ -23,9 +23,24 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> TopicT:
 
 
 def event_batches(stream: StreamT[Any], settings: HubSettings) -> AsyncIterator[list[EventT[Any]]]:
-    """The stream's events in batches, each acked only after the agent has handled it."""
+    """The stream's events in batches; each batch is acked when the agent asks for the next."""
     # take_events lives on the concrete Stream, not on the StreamT protocol.
     batches = cast(faust.Stream[Any], stream).take_events(
         settings.batch_size, settings.batch_within_s
     )
     return cast(AsyncIterator[list[EventT[Any]]], batches)
+
+
+class Outbox:
+    """Sends to topics by name through Faust, declaring each topic once."""
+
+    def __init__(self, app: faust.App, partitions: int) -> None:
+        self._app = app
+        self._partitions = partitions
+        self._topics: dict[str, TopicT] = {}
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        channel = self._topics.get(topic)
+        if channel is None:
+            channel = self._topics[topic] = raw_topic(self._app, topic, self._partitions)
+        await channel.send(key=key, value=value)

@@ -9,6 +9,9 @@ from protocols.tlp import Tlp
 
 AudienceKind = Literal["analysts", "partner", "liaison"]
 
+# Liaison agencies the hub always exports to, besides those named in partners' consents.
+DEFAULT_LIAISON_AGENCIES = ("nca", "interpol")
+
 
 @dataclass(frozen=True, slots=True)
 class Audience:
@@ -24,3 +27,25 @@ class Audience:
 
 
 HUB_ANALYSTS = Audience("analysts", clearance=Tlp.RED)
+
+
+class AudienceError(ValueError):
+    """An audience label that names no audience."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(
+            f"{label!r} is not an audience; use 'analysts', 'partner:<id>' or 'liaison:<agency>'"
+        )
+        self.label = label
+
+
+def audience_named(label: str) -> Audience:
+    """``analysts``, ``partner:bank-meridian``, ``liaison:nca`` -> the audience (as audited)."""
+    if label == "analysts":
+        return HUB_ANALYSTS
+    kind, _, name = label.partition(":")
+    if kind == "partner" and name:
+        return Audience("partner", name)
+    if kind == "liaison" and name:
+        return Audience("liaison", name)
+    raise AudienceError(label)

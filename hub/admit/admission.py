@@ -151,9 +151,11 @@ class Admitter:
             self._reject_object(result, record, index, obj, reason)
             return
         try:
-            validate_object(obj)
+            # Redact first: an object that then fails validation is kept on fusion.rejected,
+            # and personal data must not be kept there either.
             if self.redactor is not None:
                 obj = self.redactor(obj, agreement)
+            validate_object(obj)
             contribution = self._contribution(record, agreement, obj)
         except StixViolation as exc:
             reason = Reason(

@@ -9,7 +9,7 @@ import orjson
 
 from hub.admit.admission import Admission, Admitter
 from hub.context import HubContext
-from hub.streams import event_batches, raw_topic
+from hub.streams import Outbox, event_batches, raw_topic
 from schemas.envelopes import IngestRecord
 
 
@@ -35,36 +35,33 @@ def status_report(record: IngestRecord, admission: Admission) -> bytes:
     )
 
 
-def register(app: faust.App, context: HubContext) -> Any:
-    settings, topics = context.settings, context.topics
-    ingest = raw_topic(app, topics.ingest, settings.partitions)
-    admitted = raw_topic(app, topics.admitted, settings.partitions)
-    rejected = raw_topic(app, topics.rejected, settings.partitions)
-    suppressed = raw_topic(app, topics.suppressed, settings.partitions)
-    status = raw_topic(app, topics.status, settings.partitions)
+async def send_admission(
+    outbox: Outbox, context: HubContext, record: IngestRecord, admission: Admission
+) -> None:
+    topics = context.topics
+    for contribution in admission.contributions:
+        await outbox.send(topics.admitted, contribution.key.encode(), contribution.to_bytes())
+    for rejection in admission.rejections:
+        await outbox.send(topics.rejected, rejection.partner.encode(), rejection.to_bytes())
+    for suppression in admission.suppressions:
+        key = suppression.contribution.key.encode()
+        await outbox.send(topics.suppressed, key, suppression.to_bytes())
+    await outbox.send(topics.status, record.ingest_id.encode(), status_report(record, admission))
 
-    def admitter() -> Admitter:
-        return Admitter(agreements=context.agreements.current(), **context.admission_parts())
+
+def register(app: faust.App, context: HubContext) -> Any:
+    settings = context.settings
+    ingest = raw_topic(app, context.topics.ingest, settings.partitions)
+    outbox = Outbox(app, settings.partitions)
 
     @app.agent(ingest, concurrency=1, name="admit")
     async def admit(stream: faust.StreamT[bytes]) -> None:
         async for events in event_batches(stream, settings):
-            admission_of = admitter()
+            admitter = Admitter(
+                agreements=context.agreements.current(), **context.admission_parts()
+            )
             for event in events:
                 record = IngestRecord.from_bytes(event.value)
-                admission = admission_of.admit(record)
-                for contribution in admission.contributions:
-                    await admitted.send(
-                        key=contribution.key.encode(), value=contribution.to_bytes()
-                    )
-                for rejection in admission.rejections:
-                    await rejected.send(key=rejection.partner.encode(), value=rejection.to_bytes())
-                for suppression in admission.suppressions:
-                    await suppressed.send(
-                        key=suppression.contribution.key.encode(), value=suppression.to_bytes()
-                    )
-                await status.send(
-                    key=record.ingest_id.encode(), value=status_report(record, admission)
-                )
+                await send_admission(outbox, context, record, admitter.admit(record))
 
     return admit

@@ -6,12 +6,16 @@ from pathlib import Path
 
 import typer
 
-from hub.cli import broker, rejected
+from hub.api.serve import serve
+from hub.cli import broker, policy, rejected, suppressed
+from hub.cli.audit import audit
 from hub.cli.common import console, errors, run, settings, topics
 from hub.cli.demo import demo
+from hub.cli.importer import import_command
 from hub.cli.tail import tail
 from hub.kafka_io import IngestProducer, new_ingest_record
-from schemas.agreement import AgreementError, load_agreements
+from protocols.audience import DEFAULT_LIAISON_AGENCIES
+from schemas.agreement import AgreementError, agreement_problems, load_agreements
 from schemas.envelopes import Origin
 
 app = typer.Typer(help="Fusion Hub: streaming e-crime intelligence sharing.", no_args_is_help=True)
@@ -19,6 +23,11 @@ app.add_typer(rejected.app, name="rejected")
 app.add_typer(broker.app, name="broker")
 app.command("tail")(tail)
 app.command("demo")(demo)
+app.command("audit")(audit)
+app.command("serve")(serve)
+app.add_typer(policy.app, name="policy")
+app.add_typer(suppressed.app, name="suppressed")
+app.command("import")(import_command)
 
 partners = typer.Typer(help="Partner agreements.")
 app.add_typer(partners, name="partners")
@@ -62,6 +71,15 @@ def partners_check(directory: Path = typer.Argument(..., exists=True, file_okay=
         raise typer.Exit(1) from None
     for agreement in agreements.values():
         console.print(f"[green]ok[/green] {agreement.id}: {agreement.name} ({agreement.sector})")
+    from hub.admit.crime_codes import rsit_codes  # loads the RSIT taxonomy: only here
+
+    problems = agreement_problems(
+        agreements, crime_codes=rsit_codes(), agencies=DEFAULT_LIAISON_AGENCIES
+    )
+    for problem in problems:
+        errors.print(f"[{'red' if problem.fatal else 'yellow'}]{problem}[/]")
+    if any(problem.fatal for problem in problems):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -8,14 +8,14 @@ change is made by the agent that owns the record, and survives restarts with the
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, cast
 
 import faust
 import orjson
 
 from hub.context import HubContext
 from hub.correlate.merge import apply_tick, due_tick, merge
-from hub.streams import raw_topic
+from hub.streams import Outbox, raw_topic
 from hub.timestamps import now_ms
 from schemas.envelopes import Contribution, Tick
 from schemas.merge import MergeRecord
@@ -48,7 +48,7 @@ def correlate_message(
 def register(app: faust.App, context: HubContext) -> Any:
     settings, topics = context.settings, context.topics
     admitted = raw_topic(app, topics.admitted, settings.partitions)
-    curated = raw_topic(app, topics.curated, settings.partitions)
+    outbox = Outbox(app, settings.partitions)
     records = app.Table(
         "merge",
         key_type=bytes,  # bytes -> Faust's "raw" serializer: the hub encodes JSON itself
@@ -62,9 +62,10 @@ def register(app: faust.App, context: HubContext) -> Any:
     @app.agent(admitted, concurrency=1, name="correlate")
     async def correlate(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            curated_value = correlate_message(records, event.key, event.message.offset, event.value)
+            key = cast(bytes, event.key)  # fusion.admitted is keyed by canonical key
+            curated_value = correlate_message(records, key, event.message.offset, event.value)
             if curated_value is not None:
-                await curated.send(key=event.key, value=curated_value)
+                await outbox.send(topics.curated, key, curated_value)
 
     @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
     async def sweep() -> None:
@@ -72,6 +73,6 @@ def register(app: faust.App, context: HubContext) -> Any:
         for key, stored in list(records.items()):
             tick = due_tick(MergeRecord.from_bytes(stored), now)
             if tick is not None:
-                await admitted.send(key=key, value=Tick(key.decode(), tick, now).to_bytes())
+                await outbox.send(topics.admitted, key, Tick(key.decode(), tick, now).to_bytes())
 
     return correlate

@@ -33,9 +33,7 @@ def sector_identity_id(sector: str) -> str:
     return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:sector:' + sector)}"
 
 
-def attribution_ref(
-    partner: str, agreement: PartnerAgreement | None, *, hub_identity: str
-) -> str:
+def attribution_ref(partner: str, agreement: PartnerAgreement | None, *, hub_identity: str) -> str:
     """How ``partner`` is named to audiences outside the hub, as its agreement chooses.
 
     Without an agreement nothing of the partner is shown: it stands as the hub.

@@ -23,9 +23,11 @@ def _variants(kind: str, n: int) -> tuple[str, list[str]]:
         return "c2", [f"[ipv4-addr:value = '{ip}']", f"[ipv4-addr:value = '{ip}/32']"]
     if kind == "ipv6":
         word = f"{n:x}"
+        # 3fff::/20 (RFC 9637) is documentation space no warninglist holds; 2001:db8::/32
+        # is on MISP's RFC 3849 list, so the hub would suppress it as known-benign.
         return "c2", [
-            f"[ipv6-addr:value = '2001:db8::{word}']",
-            f"[ipv6-addr:value = '2001:DB8:0:0:0:0:0:{word.upper()}']",
+            f"[ipv6-addr:value = '3fff::{word}']",
+            f"[ipv6-addr:value = '3FFF:0:0:0:0:0:0:{word.upper()}']",
         ]
     if kind == "domain":
         name = f"login-{n}.phish.example"

@@ -1,0 +1,112 @@
+"""Per-audience views: built from the visible contributions only, attributed as agreed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from hub.disseminate.audiences import audiences_for, audit_records, publish
+from hub.disseminate.views import partner_identity_id, sector_identity_id
+from protocols.audience import HUB_ANALYSTS, Audience
+from protocols.rules import Rule
+from protocols.tlp import Tlp
+from schemas.merge import MergeRecord
+from tests.protocols.builders import AGREEMENTS, HUB, MODIFIED, contribution, record
+
+ISP = Audience("partner", "isp-b")
+BANK = Audience("partner", "bank-a")
+CERT = Audience("partner", "cert-d")
+NCA = Audience("liaison", "nca")
+
+
+def _merged() -> MergeRecord:
+    return record(
+        contribution("isp-b", Tlp.GREEN, confidence=60, first_seen="2026-11-20T06:00:00.000Z"),
+        contribution("bank-a", Tlp.AMBER, confidence=90, last_seen="2026-11-20T09:30:00.000Z"),
+        contribution("av-c", Tlp.RED, confidence=99, crime_code="malicious-code/c2-server"),
+    )
+
+
+def _view(audience: Audience) -> dict[str, Any] | None:
+    [publication] = publish(_merged(), [audience], AGREEMENTS, hub_identity=HUB)
+    return publication.stix
+
+
+def test_audiences_are_analysts_every_partner_and_every_agency() -> None:
+    labels = [a.label for a in audiences_for(AGREEMENTS, agencies=["europol"])]
+    assert labels == [
+        "analysts",
+        "partner:av-c",
+        "partner:bank-a",
+        "partner:cert-d",
+        "partner:isp-b",
+        "liaison:europol",  # configured
+        "liaison:interpol",  # named in isp-b's consent
+        "liaison:nca",
+    ]
+
+
+def test_analysts_see_every_contributor_named() -> None:
+    view = _view(HUB_ANALYSTS)
+    assert view is not None
+    refs = [c["source_ref"] for c in view["x_fusion_contributors"]]
+    assert refs == [partner_identity_id(p) for p in ("av-c", "bank-a", "isp-b")]
+    assert view["confidence"] == 100
+    assert view["object_marking_refs"] == [Tlp.RED.marking_id]
+    assert view["created_by_ref"] == HUB  # several contributors: the hub merged them
+
+
+def test_a_view_derives_from_the_visible_contributions_alone() -> None:
+    # cert-d may see only isp-b's GREEN (bank-a's AMBER does not name it; av-c's is RED).
+    view = _view(CERT)
+    assert view is not None
+    assert view["confidence"] == 60
+    assert view["object_marking_refs"] == [Tlp.GREEN.marking_id]
+    assert view["x_fusion_crime_code"] == "fraud/phishing"
+    assert view["x_fusion_first_seen"] == "2026-11-20T06:00:00.000Z"
+    assert view["x_fusion_last_seen"] == "2026-11-20T09:00:00.000Z"
+    # isp-b chose sector attribution: its sector stands for it, also as the creator.
+    assert view["created_by_ref"] == sector_identity_id("isp")
+    assert [c["source_ref"] for c in view["x_fusion_contributors"]] == [sector_identity_id("isp")]
+
+
+def test_an_anonymous_contributor_stands_as_the_hub() -> None:
+    view = _view(ISP)  # bank-a names isp-b for AMBER; bank-a is anonymous
+    assert view is not None
+    refs = {c["source_ref"] for c in view["x_fusion_contributors"]}
+    assert refs == {HUB, partner_identity_id("isp-b")}  # isp-b sees itself named
+    blob = orjson.dumps(view)
+    for trace in (b"bank-a", partner_identity_id("bank-a").encode(), b"bank"):
+        assert trace not in blob
+
+
+def test_an_audience_that_may_see_nothing_receives_nothing() -> None:
+    only_red = record(contribution("isp-b", Tlp.RED))
+    [publication] = publish(only_red, [NCA], AGREEMENTS, hub_identity=HUB)
+    assert publication.stix is None
+    assert [d.rule for d in publication.decisions] == [Rule.RED_STAYS_IN_HUB]
+
+
+def test_every_decision_becomes_one_audit_record() -> None:
+    merged = _merged()
+    publications = publish(merged, [HUB_ANALYSTS, NCA], AGREEMENTS, hub_identity=HUB)
+    records = [r for p in publications for r in audit_records(merged, p)]
+    assert len(records) == 6
+    assert {(r.audience, r.partner, r.allowed, r.rule) for r in records} == {
+        ("analysts", "av-c", True, "analysts-within-clearance"),
+        ("analysts", "bank-a", True, "analysts-within-clearance"),
+        ("analysts", "isp-b", True, "analysts-within-clearance"),
+        ("liaison:nca", "av-c", False, "tlp-red-stays-in-hub"),
+        ("liaison:nca", "bank-a", True, "tlp-amber-liaison-consent"),
+        ("liaison:nca", "isp-b", True, "tlp-green-liaison-consent"),
+    }
+    assert {(r.version, r.decided_at) for r in records} == {(MODIFIED, MODIFIED)}
+
+
+def test_revoked_only_when_every_visible_contribution_is() -> None:
+    merged = record(contribution("isp-b", Tlp.GREEN, revoked=True), contribution("bank-a", Tlp.RED))
+    [to_cert] = publish(merged, [CERT], AGREEMENTS, hub_identity=HUB)
+    assert to_cert.stix is not None and to_cert.stix["revoked"] is True
+    [to_analysts] = publish(merged, [HUB_ANALYSTS], AGREEMENTS, hub_identity=HUB)
+    assert to_analysts.stix is not None and "revoked" not in to_analysts.stix

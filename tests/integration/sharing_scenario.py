@@ -1,0 +1,375 @@
+"""The partners, submissions and readers of the sharing-protocol tests (test_sharing_*.py).
+
+Four partners whose agreements use every option between them, written into a fresh
+partners directory; one real worker (and ``fusionhub serve`` for the store) per module.
+A ``Watcher`` reads every topic of the hub's namespace, changelogs included, from the
+start, so each assertion looks at what was really on the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+
+from hub.canonical import observable_from_pattern
+from hub.disseminate.views import hub_identity_id
+from hub.kafka_io import IngestProducer, TopicMessage, TopicReader, new_ingest_record
+from hub.timestamps import now_ms
+from hub.topics import Topics
+from protocols.redaction import Redaction
+from protocols.rules import Rule
+from protocols.tlp import TLP1_IDS, TLP2_IDS, Tlp
+from schemas.envelopes import Origin
+
+SECRET = "sharing-tests-redaction-secret-0123456789"
+ALL_PII = ["email", "account-number", "card-number", "person-name", "user-account"]
+_NS = uuid.UUID("6f1c1a51-9d55-4f0e-8f35-2a3c1c4b7e10")
+
+PARTNERS: dict[str, dict[str, Any]] = {
+    "zeta-bank": {
+        "name": "Zeta Savings Bank",
+        "sector": "bank",
+        "attribution": "anonymous",
+        "default_marking": "TLP:AMBER",
+        "redact": ALL_PII,
+        "receives": ["fraud/*"],
+        "max_marking": "TLP:AMBER",
+        "amber_recipients": ["kappa-isp"],
+        "liaison_consent": ["nca"],
+    },
+    "kappa-isp": {
+        "name": "Kappa Broadband",
+        "sector": "isp",
+        "attribution": "sector",
+        "default_marking": "TLP:GREEN",
+        "redact": ["email"],
+        "receives": ["malicious-code/*", "fraud/*"],
+        "max_marking": "TLP:AMBER",
+        "amber_recipients": ["zeta-bank"],
+        "liaison_consent": ["nca"],
+    },
+    "sigma-av": {
+        "name": "Sigma Antivirus Labs",
+        "sector": "av-vendor",
+        "attribution": "named",
+        "default_marking": "TLP:CLEAR",
+        "receives": ["malicious-code/*"],
+        "max_marking": "TLP:AMBER",
+        "liaison_consent": {"interpol": "TLP:GREEN"},
+    },
+    "omega-cert": {
+        "name": "Omega National CERT",
+        "sector": "cert",
+        "attribution": "named",
+        "default_marking": "TLP:GREEN",
+        "receives": ["*"],
+        "max_marking": "TLP:GREEN",
+        "embargo": "PT20S",
+        "liaison_consent": ["nca"],
+    },
+}
+
+
+def write_agreement(directory: Path, partner: str, **changes: Any) -> None:
+    body = {"id": partner, **PARTNERS[partner], **changes}
+    (directory / f"{partner}.yaml").write_text(yaml.safe_dump(body), "utf-8")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One STIX indicator a partner sends; ``item`` names the curated object it feeds."""
+
+    item: str
+    partner: str
+    pattern: str
+    label: str
+    markings: tuple[str, ...] = ()
+    confidence: int = 60
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def object_id(self) -> str:
+        return f"indicator--{uuid.uuid5(_NS, self.partner + '|' + self.pattern)}"
+
+    def stix(self) -> dict[str, Any]:
+        ts = now_ms()
+        obj: dict[str, Any] = {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": self.object_id,
+            "created": ts,
+            "modified": ts,
+            "pattern": self.pattern,
+            "pattern_type": "stix",
+            "valid_from": ts,
+            "confidence": self.confidence,
+            "labels": [self.label],
+            "indicator_types": ["malicious-activity"],
+            **self.extra,
+        }
+        if self.markings:
+            obj["object_marking_refs"] = list(self.markings)
+        return obj
+
+    def curated_id(self) -> str:
+        """The id the hub gives the object: over the (redacted) canonical key."""
+        redact = PARTNERS[self.partner].get("redact", [])
+        pattern = Redaction(SECRET.encode()).redact_pattern(self.pattern, frozenset(redact))
+        return observable_from_pattern(pattern).indicator_id
+
+
+async def submit(bootstrap: str, topics: Topics, submissions: list[Submission]) -> None:
+    async with IngestProducer(bootstrap, topics.ingest) as producer:
+        for s in submissions:
+            raw = orjson.dumps(s.stix())
+            await producer.send(new_ingest_record(s.partner, raw, origin=Origin(channel="cli")))
+        await producer.flush()
+
+
+async def broker_settled(bootstrap: str, topics: Topics, *, timeout_s: float = 120.0) -> None:
+    """Wait until every partition of the namespace has a leader and groups can be joined.
+
+    A fresh broker creating dozens of topics (and, on the first group, its offsets topic)
+    answers slowly for a while; a worker started then may fail to create its changelog.
+    """
+    deadline = time.monotonic() + timeout_s
+    consumer = AIOKafkaConsumer(
+        topics.ingest,
+        bootstrap_servers=bootstrap,
+        group_id=f"{topics.namespace}settle",
+        metadata_max_age_ms=1000,
+    )
+    await consumer.start()
+    try:
+        while time.monotonic() < deadline:
+            cluster = consumer._client.cluster
+            await consumer._client.force_metadata_update()
+            ours = [t for t in cluster.topics() if t.startswith(topics.namespace)]
+            leaderless = [
+                (t, p)
+                for t in ours
+                for p in cluster.partitions_for_topic(t) or ()
+                if cluster.leader_for_partition(TopicPartition(t, p)) in (None, -1)
+            ]
+            await consumer.getmany(timeout_ms=500)  # joins the group: the coordinator answers
+            if ours and not leaderless and consumer.assignment():
+                return
+        raise TimeoutError(f"the broker did not settle within {timeout_s} s")
+    finally:
+        await consumer.stop()
+
+
+def audience_of(topics: Topics, topic: str) -> str | None:
+    """The audience label (as audited) whose topic this is, or None."""
+    name = topic.removeprefix(topics.namespace)
+    kind, _, owner = name.partition(".")
+    if kind == "analysts" and owner:
+        return "analysts"
+    if kind in ("partner", "liaison") and owner:
+        return f"{kind}:{owner}"
+    return None
+
+
+class Watcher:
+    """Everything on the topics whose names start with ``prefix``, read as it arrives."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.messages: list[TopicMessage] = []
+        self._reader = TopicReader(bootstrap, pattern="^" + re.escape(prefix) + ".*")
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Watcher:
+        await self._reader.__aenter__()
+        self._task = asyncio.create_task(self._follow())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self._reader.__aexit__()
+
+    async def _follow(self) -> None:
+        while True:
+            self.messages.extend(await self._reader.poll(0.3))
+
+    async def wait_for(
+        self, condition: Callable[[list[TopicMessage]], bool], *, timeout_s: float, why: str
+    ) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition(self.messages):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{why}: not seen within {timeout_s} s")
+            await asyncio.sleep(0.3)
+
+
+def holdings(topics: Topics, messages: list[TopicMessage]) -> dict[str, dict[str, Any]]:
+    """Per audience, the newest version of every object its topics hold."""
+    held: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        audience = audience_of(topics, message.topic)
+        if audience is None:
+            continue
+        obj = orjson.loads(message.value)
+        mine = held.setdefault(audience, {})
+        if obj["id"] not in mine or obj["modified"] > mine[obj["id"]]["modified"]:
+            mine[obj["id"]] = obj
+    return held
+
+
+def source_refs(obj: dict[str, Any]) -> list[str]:
+    return sorted(c["source_ref"] for c in obj["x_fusion_contributors"])
+
+
+# The scenario: what each partner sends, and the rule that must decide for each audience.
+ANALYSTS, AGENCIES = "analysts", ("liaison:nca", "liaison:interpol")
+ROW = (
+    "partner:zeta-bank",
+    "partner:kappa-isp",
+    "partner:sigma-av",
+    "partner:omega-cert",
+    *AGENCIES,
+)
+AUDIENCES = (ANALYSTS, *ROW)
+VICTIM_URL = (
+    "https://jvictim77@pay-verify.example/confirm?card=4111111111111111"
+    "&email=jane.victim%40mailbox.example&iban=GB82WEST12345698765432"
+)
+RAW_PII = (
+    "jane.victim@mailbox.example",
+    "jane.victim%40mailbox.example",
+    "4111111111111111",
+    "4111 1111 1111 1111",
+    "gb82west12345698765432",
+    "gb82 west 1234",
+    "jane victim",
+    "jvictim77",
+    "12345678",
+)
+HUB = hub_identity_id("Fusion Hub e-crime unit")
+_GREEN, _AMBER = (TLP2_IDS[Tlp.GREEN],), (TLP2_IDS[Tlp.AMBER],)
+BATCH = [
+    Submission("clear-c2", "sigma-av", "[ipv4-addr:value = '45.155.205.10']", "c2"),
+    Submission("green-phish", "kappa-isp", "[domain-name:value = 'green.phish.test']", "phishing"),
+    Submission("amber-c2", "zeta-bank", "[ipv4-addr:value = '45.155.205.30']", "c2"),
+    Submission(
+        "strict-c2",
+        "kappa-isp",
+        "[ipv4-addr:value = '45.155.205.40']",
+        "c2",
+        markings=(TLP2_IDS[Tlp.AMBER_STRICT],),
+    ),
+    Submission(
+        "red-c2",
+        "sigma-av",
+        "[ipv4-addr:value = '45.155.205.50']",
+        "c2",
+        markings=(TLP1_IDS[Tlp.RED],),
+    ),
+    # TLP 1.0 GREEN beside TLP 2.0 AMBER: the stricter decides.
+    Submission(
+        "two-generations",
+        "sigma-av",
+        "[ipv4-addr:value = '45.155.205.60']",
+        "c2",
+        markings=(TLP1_IDS[Tlp.GREEN], TLP2_IDS[Tlp.AMBER]),
+    ),
+    Submission(
+        "white-phish",
+        "kappa-isp",
+        "[domain-name:value = 'white.phish.test']",
+        "phishing",
+        markings=(TLP1_IDS[Tlp.CLEAR],),
+    ),
+    Submission(
+        "merged-c2",
+        "sigma-av",
+        "[ipv4-addr:value = '45.155.205.80']",
+        "c2",
+        markings=_GREEN,
+        confidence=70,
+    ),
+    Submission(
+        "merged-c2", "kappa-isp", "[ipv4-addr:value = '45.155.205.80']", "c2", confidence=40
+    ),
+    # Both partners redact e-mail addresses: the same victim meets under one keyed hash.
+    Submission(
+        "victim-email",
+        "zeta-bank",
+        "[email-addr:value = 'jane.victim@mailbox.example']",
+        "phishing",
+        extra={
+            "name": "Phish of Jane Victim",
+            "description": "Jane Victim's account 12345678, login=jvictim77",
+        },
+    ),
+    Submission(
+        "victim-email",
+        "kappa-isp",
+        "[email-addr:value = 'jane.victim@MAILBOX.Example']",
+        "phishing",
+    ),
+    Submission("victim-url", "zeta-bank", f"[url:value = '{VICTIM_URL}']", "phishing"),
+]
+RELOADED = Submission(
+    "after-reload", "sigma-av", "[ipv4-addr:value = '45.155.205.100']", "c2", markings=_AMBER
+)
+EMBARGOED = Submission("embargoed", "omega-cert", "[ipv4-addr:value = '45.155.205.110']", "c2")
+
+OWN, CLEAR, NOT_CODE = Rule.OWN_CONTRIBUTION, Rule.CLEAR, Rule.CRIME_CODE_NOT_RECEIVED
+GREEN_CODE, NAMED, NOT_NAMED = (
+    Rule.GREEN_CRIME_CODE_RECEIVED,
+    Rule.AMBER_NAMED_RECIPIENT,
+    Rule.AMBER_NOT_NAMED,
+)
+ABOVE_MAX, STRICT, RED = (
+    Rule.ABOVE_MAX_MARKING,
+    Rule.AMBER_STRICT_STAYS_IN_HUB,
+    Rule.RED_STAYS_IN_HUB,
+)
+CONSENT_G, CONSENT_A = Rule.GREEN_LIAISON_CONSENT, Rule.AMBER_LIAISON_CONSENT
+NO_CONSENT, BELOW = Rule.NO_LIAISON_CONSENT, Rule.CONSENT_BELOW_MARKING
+
+
+def row(*decisions: Rule) -> dict[str, Rule]:
+    """Rules for zeta-bank, kappa-isp, sigma-av, omega-cert, nca, interpol; analysts see all."""
+    return {ANALYSTS: Rule.ANALYSTS_WITHIN_CLEARANCE, **dict(zip(ROW, decisions, strict=True))}
+
+
+# item -> contributor -> audience -> the rule that must decide (so what each may hold).
+#                                 zeta-bank  kappa-isp   sigma-av   omega-cert nca        interpol
+EXPECTED: dict[str, dict[str, dict[str, Rule]]] = {
+    "clear-c2": {"sigma-av": row(NOT_CODE, CLEAR, OWN, CLEAR, CLEAR, CLEAR)},
+    "green-phish": {"kappa-isp": row(GREEN_CODE, OWN, NOT_CODE, GREEN_CODE, CONSENT_G, NO_CONSENT)},
+    "amber-c2": {"zeta-bank": row(OWN, NAMED, NOT_NAMED, ABOVE_MAX, CONSENT_A, NO_CONSENT)},
+    "strict-c2": {"kappa-isp": row(STRICT, OWN, STRICT, STRICT, STRICT, STRICT)},
+    "red-c2": {"sigma-av": row(RED, RED, OWN, RED, RED, RED)},
+    "two-generations": {"sigma-av": row(NOT_CODE, NOT_NAMED, OWN, ABOVE_MAX, NO_CONSENT, BELOW)},
+    "white-phish": {"kappa-isp": row(CLEAR, OWN, NOT_CODE, CLEAR, CLEAR, CLEAR)},
+    "merged-c2": {
+        "sigma-av": row(NOT_CODE, GREEN_CODE, OWN, GREEN_CODE, NO_CONSENT, CONSENT_G),
+        "kappa-isp": row(NOT_CODE, OWN, GREEN_CODE, GREEN_CODE, CONSENT_G, NO_CONSENT),
+    },
+    "victim-email": {
+        "zeta-bank": row(OWN, NAMED, NOT_CODE, ABOVE_MAX, CONSENT_A, NO_CONSENT),
+        "kappa-isp": row(GREEN_CODE, OWN, NOT_CODE, GREEN_CODE, CONSENT_G, NO_CONSENT),
+    },
+    "victim-url": {"zeta-bank": row(OWN, NAMED, NOT_CODE, ABOVE_MAX, CONSENT_A, NO_CONSENT)},
+    # Sent after sigma-av's agreement was changed, while running, to name kappa-isp for AMBER.
+    "after-reload": {"sigma-av": row(NOT_CODE, NAMED, OWN, ABOVE_MAX, NO_CONSENT, BELOW)},
+    # The version that lifts the embargo (before it, every audience but the analysts: embargo).
+    "embargoed": {"omega-cert": row(NOT_CODE, GREEN_CODE, GREEN_CODE, OWN, CONSENT_G, NO_CONSENT)},
+}
+CURATED_IDS = {s.item: s.curated_id() for s in [*BATCH, RELOADED, EMBARGOED]}
+OBJECT_IDS = {s.object_id: s for s in [*BATCH, RELOADED, EMBARGOED]}

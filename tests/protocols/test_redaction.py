@@ -1,0 +1,145 @@
+"""Redaction at admission: personal data leaves as a keyed hash, or not at all."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from hub.admit.admission import Admitter
+from hub.canonical import observable_from_pattern
+from protocols.pii import find_pii, luhn_valid
+from protocols.redaction import Redaction, redaction_secret
+from schemas.envelopes import IngestRecord, Origin
+from tests.protocols.builders import agreement
+
+SECRET = b"test-secret-of-32-bytes-exactly!"
+ALL = frozenset({"email", "account-number", "card-number", "person-name", "user-account"})
+CARD = "4111 1111 1111 1111"
+IBAN = "GB82 WEST 1234 5698 7654 32"
+RAW = ("victim.jane@customers.example", CARD, "4111111111111111", IBAN, "Jane Doe", "jdoe99")
+
+
+def _indicator(**fields: Any) -> dict[str, Any]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--5f6a3e3c-2b4b-4f7e-9a59-1f0c1f0d6c11",
+        "created": "2026-11-20T08:00:00.000Z",
+        "modified": "2026-11-20T08:00:00.000Z",
+        "pattern": "[email-addr:value = 'Victim.Jane@Customers.EXAMPLE']",
+        "pattern_type": "stix",
+        "valid_from": "2026-11-20T08:00:00.000Z",
+        "labels": ["phishing"],
+        **fields,
+    }
+
+
+def test_an_email_indicator_keeps_a_valid_pattern_with_a_keyed_hash() -> None:
+    redacted = Redaction(SECRET).redact(_indicator(), ALL)
+    observable = observable_from_pattern(redacted["pattern"])
+    assert observable.type == "email-addr"
+    assert observable.value.startswith("pii-email-")
+    assert observable.value.endswith("@redacted.invalid")
+    assert "victim" not in redacted["pattern"].lower()
+
+
+def test_equal_values_correlate_and_the_key_matters() -> None:
+    spelled_twice = [
+        Redaction(SECRET).redact(_indicator(pattern=f"[email-addr:value = '{v}']"), ALL)
+        for v in ("Victim.Jane@customers.example", "Victim.Jane@CUSTOMERS.example")
+    ]
+    assert spelled_twice[0]["pattern"] == spelled_twice[1]["pattern"]
+    other_key = Redaction(b"another-secret-of-enough-length!").redact(_indicator(), ALL)
+    assert other_key["pattern"] != spelled_twice[0]["pattern"]
+
+
+def test_free_text_loses_every_class_asked_for() -> None:
+    text = (
+        f"Jane Doe (victim.jane@customers.example, user: jdoe99) paid with {CARD}; "
+        f"IBAN {IBAN}, account no: 12345678 via https://jdoe99:pw@evil.example/x"
+    )
+    redacted = Redaction(SECRET).redact(_indicator(description=text, name=text), ALL)
+    # person-name: free text cannot be searched for names, so it is removed.
+    assert "description" not in redacted and "name" not in redacted
+    kept = Redaction(SECRET).redact(_indicator(description=text), ALL - {"person-name"})
+    for raw in ("victim.jane@", CARD, "4111", "GB82", "12345678", "jdoe99"):
+        assert raw not in kept["description"], raw
+    assert "https://pii-user-account-" in kept["description"]
+    assert "evil.example/x" in kept["description"]
+
+
+def test_only_the_classes_of_the_agreement_are_touched() -> None:
+    obj = _indicator(description=f"card {CARD} of victim.jane@customers.example")
+    redacted = Redaction(SECRET).redact(obj, frozenset({"card-number"}))
+    assert redacted["pattern"] == obj["pattern"]
+    assert "victim.jane@customers.example" in redacted["description"]
+    assert CARD not in redacted["description"]
+    assert Redaction(SECRET)(obj, agreement("isp-b")) is obj  # nothing to redact
+
+
+def test_redacting_twice_changes_nothing() -> None:
+    obj = _indicator(description=f"{CARD} {IBAN} victim.jane@customers.example user=jdoe99")
+    once = Redaction(SECRET).redact(obj, ALL - {"person-name"})
+    assert Redaction(SECRET).redact(once, ALL - {"person-name"}) == once
+
+
+def test_hashes_ids_and_times_are_never_mistaken_for_numbers() -> None:
+    digest = "4111111111111111" + "a" * 48
+    obj = _indicator(pattern=f"[file:hashes.'SHA-256' = '{digest}']")
+    assert Redaction(SECRET).redact(obj, ALL) == {k: v for k, v in obj.items()}
+    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
+    assert find_pii("order 4111111111111112 ref", ALL) == []
+
+
+def test_structured_accounts_and_names_are_hashed_whole() -> None:
+    account = {
+        "type": "user-account",
+        "id": "user-account--0d5b424b-93b8-5cd8-ac36-306e1789d63c",
+        "account_login": "jdoe99",
+        "display_name": "Jane  DOE",
+    }
+    redacted = Redaction(SECRET).redact(account, ALL)
+    assert redacted["account_login"].startswith("pii-user-account-")
+    assert redacted["display_name"] == Redaction(SECRET).token("person-name", "jane doe")
+    pattern = "[user-account:account_login = 'jdoe99'] AND [url:value = 'https://a.example/']"
+    assert Redaction(SECRET).redact_pattern(pattern, ALL) == (
+        f"[user-account:account_login = '{redacted['account_login']}'] "
+        "AND [url:value = 'https://a.example/']"
+    )
+
+
+def test_the_admitter_keys_the_redacted_value_and_never_carries_the_raw_one() -> None:
+    bank = agreement("bank-a", sector="bank", redact=sorted(ALL))
+    obj = _indicator(description=f"Jane Doe paid with {CARD}", labels=["phishing", "login=jdoe99"])
+    record = IngestRecord(
+        ingest_id="i-1",
+        partner="bank-a",
+        received="2026-11-20T08:00:01.000Z",
+        payload=orjson.dumps(obj).decode(),
+        origin=Origin(channel="cli"),
+    )
+    admission = Admitter(agreements={"bank-a": bank}, redactor=Redaction(SECRET)).admit(record)
+    [contribution] = admission.contributions
+    assert contribution.observable_value.startswith("pii-email-")
+    blob = contribution.to_bytes().decode().lower()
+    for raw in RAW:
+        assert raw.lower() not in blob, raw
+
+
+def test_the_secret_is_configured_or_made_once_and_kept(tmp_path: Path) -> None:
+    assert redaction_secret("a-configured-secret-value", tmp_path / "k") == (
+        b"a-configured-secret-value"
+    )
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        redaction_secret("short", tmp_path / "k")
+    made = redaction_secret(None, tmp_path / "state" / "redaction.secret")
+    assert len(made) >= 32
+    assert redaction_secret(None, tmp_path / "state" / "redaction.secret") == made
+    mode = os.stat(tmp_path / "state" / "redaction.secret").st_mode
+    assert stat.S_IMODE(mode) == 0o600
+    assert "test-secret" not in repr(Redaction(SECRET))
