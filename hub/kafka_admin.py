@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -26,21 +28,51 @@ def pipeline_topics(topics: Topics) -> list[str]:
     ]
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+class TopicsNotReadyError(RuntimeError):
+    """Topics whose partitions still have no leader when the wait ran out."""
+
+    def __init__(self, topics: list[str], timeout_s: float) -> None:
+        shown = ", ".join(topics[:5]) + (" ..." if len(topics) > 5 else "")
+        super().__init__(f"{len(topics)} topic(s) have no leader after {timeout_s:.0f} s: {shown}")
+        self.topics = topics
+
+
+async def ensure_topics(
+    bootstrap: str, names: list[str], partitions: int, *, timeout_s: float = 120.0
+) -> None:
+    """Create the missing topics and wait until every partition of each has a leader.
+
+    A fresh broker creating dozens of topics answers slowly for a while; a Faust worker
+    started before the leaders exist may fail to create its own changelog topic.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
-        if not missing:
-            return
-        # Another worker may create them first.
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(
-                [
-                    NewTopic(name, num_partitions=partitions, replication_factor=1)
-                    for name in missing
-                ]
-            )
+        if missing:
+            # Another worker may create them first.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [
+                        NewTopic(name, num_partitions=partitions, replication_factor=1)
+                        for name in missing
+                    ]
+                )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            described = await admin.describe_topics(names)
+            pending = [
+                str(topic["topic"])
+                for topic in described
+                if topic["error_code"] != 0
+                or not topic["partitions"]
+                or any(p["leader"] < 0 for p in topic["partitions"])
+            ]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise TopicsNotReadyError(pending, timeout_s)
+            await asyncio.sleep(0.2)
     finally:
         await admin.close()

@@ -9,25 +9,30 @@ import faust
 
 from hub.app import create_app
 from hub.context import HubContext
+from hub.disseminate.agents import audience_topic
+from hub.disseminate.audiences import audiences_for
 from hub.kafka_admin import ensure_topics, pipeline_topics
 from hub.settings import HubSettings
 
 
-def build(settings: HubSettings) -> tuple[faust.App, HubContext]:
-    context = HubContext.from_settings(settings)
-    return create_app(context), context
+def worker_topics(context: HubContext) -> list[str]:
+    """The pipeline's topics and each known partner's and agency's, created up front.
+
+    A topic first met by a producer is auto-created while the producer waits and logs.
+    """
+    audiences = [
+        audience_topic(context.topics, audience, "")
+        for audience in audiences_for(context.agreements.current())
+        if audience.kind != "analysts"  # analysts topics are per crime code, already listed
+    ]
+    return [*pipeline_topics(context.topics), *audiences]
 
 
 def run_worker(settings: HubSettings, *, loglevel: str = "WARN") -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(
-        ensure_topics(
-            settings.broker,
-            pipeline_topics(HubContext.from_settings(settings).topics),
-            settings.partitions,
-        )
-    )
-    app, _ = build(settings)
+    context = HubContext.from_settings(settings)
+    asyncio.run(ensure_topics(settings.broker, worker_topics(context), settings.partitions))
+    app = create_app(context)
     logging.getLogger("faust").setLevel(logging.WARNING)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
