@@ -99,6 +99,7 @@ class TopicReader:
         )
         self._topics = list(topics)
         self._pattern = pattern
+        self._next_offset: dict[tuple[str, int], int] = {}
 
     async def __aenter__(self) -> TopicReader:
         await self._consumer.start()
@@ -113,11 +114,21 @@ class TopicReader:
 
     async def poll(self, timeout_s: float) -> list[TopicMessage]:
         batch = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=5000)
-        return [
-            TopicMessage(tp.topic, tp.partition, m.offset, m.key, m.value or b"", m.timestamp)
-            for tp, messages in batch.items()
-            for m in messages
-        ]
+        fresh = []
+        for tp, messages in batch.items():
+            # A pattern subscription without a group starts every partition over when a new
+            # matching topic appears; skip what this reader has already returned.
+            start = self._next_offset.get((tp.topic, tp.partition), 0)
+            for m in messages:
+                if m.offset < start:
+                    continue
+                fresh.append(
+                    TopicMessage(
+                        tp.topic, tp.partition, m.offset, m.key, m.value or b"", m.timestamp
+                    )
+                )
+                self._next_offset[(tp.topic, tp.partition)] = m.offset + 1
+        return fresh
 
 
 async def read_topics(
