@@ -158,7 +158,9 @@ def parse_authorization(header: str | None) -> tuple[str, str, str]:
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise AuthenticationError("the Basic credentials are not base64 of 'user:password'") from None
+        raise AuthenticationError(
+            "the Basic credentials are not base64 of 'user:password'"
+        ) from None
     username, colon, password = decoded.partition(":")
     if not colon or not username:
         raise AuthenticationError("the Basic credentials are not base64 of 'user:password'")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +15,7 @@ import typer
 
 from hub.broker import KafkaLauncher
 from hub.cli.common import console, settings
+from hub.cli.demo_partner import PartnerTaxiiServer
 from hub.cli.tail import tail
 
 SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"
@@ -31,14 +34,66 @@ def _start_worker(log_dir: Path, bootstrap: str) -> subprocess.Popen[bytes]:
     )
 
 
+# The sample partners' feeds, fetched by the connectors their agreements configure:
+# (partner, kind, connector name, file under deploy/samples/data).
+_CONNECTOR_FEEDS = (
+    ("isp-northnet", "isp-csv", "sinkhole-drones", "isp-northnet-sinkhole-2026-11-19.csv"),
+    ("bank-meridian", "misp", "misp", "bank-meridian-misp-2026-11-19.json"),
+    ("av-sentinel", "av-hashes", "av-hashes", "av-sentinel-hashes-2026-11-19.jsonl"),
+)
+# STIX bundles a partner serves on its own TAXII server (the others push theirs).
+_TAXII_SERVED = {"bank-meridian": "bank-meridian.json"}
+_TAXII_PASSWORD = "meridian-taxii-demo"
+
+
+def _fusionhub(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "hub", *args], check=True, env=env)
+
+
 def _feed_samples(bootstrap: str) -> None:
     env = {**os.environ, "FUSIONHUB_BROKER": bootstrap}
-    for path in sorted((SAMPLES / "data").glob("*.json")):
-        partner = path.stem
-        subprocess.run(
-            [sys.executable, "-m", "hub", "ingest", "--partner", partner, str(path)],
-            check=True,
+    data = SAMPLES / "data"
+    for partner, kind, name, file in _CONNECTOR_FEEDS:
+        _fusionhub(
+            "import",
+            "--partner",
+            partner,
+            "--kind",
+            kind,
+            "--name",
+            name,
+            str(data / file),
             env=env,
+        )
+    for partner, file in _TAXII_SERVED.items():
+        _pull_from_partner_taxii(partner, data / file, env)
+    for path in sorted(data.glob("*.json")):
+        partner = path.stem
+        if partner in _TAXII_SERVED or not (SAMPLES / "partners" / f"{partner}.yaml").exists():
+            continue
+        _fusionhub("ingest", "--partner", partner, str(path), env=env)
+
+
+def _pull_from_partner_taxii(partner: str, bundle: Path, env: dict[str, str]) -> None:
+    """Serve the bundle on the partner's own TAXII server (medallion) and pull it once."""
+    if importlib.util.find_spec("medallion") is None:  # a dev dependency `make demo` installs
+        console.print(f"medallion is not installed: {partner} pushes {bundle.name} instead")
+        _fusionhub("ingest", "--partner", partner, str(bundle), env=env)
+        return
+    server = PartnerTaxiiServer(
+        settings().data_dir / "demo-partner-taxii", api_root=partner, password=_TAXII_PASSWORD
+    )
+    with server:
+        server.add(json.loads(bundle.read_text("utf-8"))["objects"])
+        console.print(f"{partner}'s TAXII server: {server.url}")
+        _fusionhub(
+            "import",
+            "--partner",
+            partner,
+            "--kind",
+            "taxii",
+            server.url,
+            env={**env, "MERIDIAN_TAXII_PASSWORD": _TAXII_PASSWORD},
         )
 
 
@@ -62,6 +117,10 @@ def demo(
     console.print(f"broker on [bold]{launcher.bootstrap}[/bold], log in {launcher.server_log}")
     worker = _start_worker(hub_settings.data_dir / "logs", launcher.bootstrap)
     console.print(f"hub worker pid {worker.pid}, log in {hub_settings.data_dir / 'logs'}")
+    subprocess.Popen(  # `fusionhub serve`: the TAXII API (README), ending with the demo
+        [sys.executable, "-m", "hub", "serve", "--exit-with", str(os.getpid())],
+        env={**os.environ, "FUSIONHUB_BROKER": launcher.bootstrap},
+    )
     try:
         time.sleep(2.0)
         console.print("feeding sample partners: ISP, bank, AV vendor")

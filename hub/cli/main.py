@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from hub.api.serve import serve
-from hub.cli import broker, policy, rejected, suppressed
+from hub.cli import broker, export, policy, rejected, suppressed
 from hub.cli.audit import audit
 from hub.cli.common import console, errors, run, settings, topics
 from hub.cli.demo import demo
@@ -28,6 +28,9 @@ app.command("serve")(serve)
 app.add_typer(policy.app, name="policy")
 app.add_typer(suppressed.app, name="suppressed")
 app.command("import")(import_command)
+app.command("export")(export.export)
+app.command("verify")(export.verify)
+app.command("export-key")(export.export_key)
 
 partners = typer.Typer(help="Partner agreements.")
 app.add_typer(partners, name="partners")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from protocols.audience import DEFAULT_LIAISON_AGENCIES
 from schemas.agreement import PartnerAgreement
 from schemas.hub_config import HubConfig
 
@@ -75,16 +76,15 @@ def liaison_collection(agency: str) -> CollectionSpec:
     )
 
 
-def catalog(
-    agreements: Mapping[str, PartnerAgreement], config: HubConfig
-) -> list[CollectionSpec]:
+def catalog(agreements: Mapping[str, PartnerAgreement], config: HubConfig) -> list[CollectionSpec]:
     """Every collection the configuration calls for, analysts first, then by owner."""
     specs = [analysts_collection()]
     for agreement in sorted(agreements.values(), key=lambda a: a.id):
         specs.append(inbox_collection(agreement.id, agreement.name))
         specs.append(feed_collection(agreement.id, agreement.name))
+    # The same agencies disseminate publishes to (hub/disseminate/audiences.py), and more.
     consenting = {agency for a in agreements.values() for agency in a.liaison_consent}
-    for agency in sorted({*config.agencies, *consenting}):
+    for agency in sorted({*DEFAULT_LIAISON_AGENCIES, *config.agencies, *consenting}):
         specs.append(liaison_collection(agency))
     return specs
 

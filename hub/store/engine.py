@@ -1,4 +1,4 @@
-"""The store's engine, from one URL: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production.
+"""The store's engine from one URL: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) to scale.
 
 SQLite specifics live here and only here: WAL so readers never wait for the writer, a busy
 timeout so writers queue instead of failing, and ``BEGIN IMMEDIATE`` for write transactions

@@ -37,7 +37,9 @@ async def migrate(engine: AsyncEngine) -> None:
 
     def upgrade(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
         command.upgrade(alembic_config(connection), "head")
 
     async with writing(engine) as connection:

@@ -16,8 +16,9 @@ from protocols.tlp import tlp_of
 class ObjectVersion:
     """One version of a STIX object: the properties the TAXII filters use, and its JSON text.
 
-    ``version`` is ``modified``, else ``created`` (TAXII 2.1 §3.4.2); an object with neither
-    (a cyber observable) is immutable, and its version becomes the ``date_added`` it is given.
+    ``version`` is ``modified``, else ``created`` (as TAXII 2.1 defines an object's version);
+    an object with neither (a cyber observable) is immutable, and its version becomes the
+    ``date_added`` it is given.
     ``tlp`` is the strictest TLP level among its markings, for analysts' clearance. An object
     without ``spec_version`` is taken as 2.1, the only version the hub speaks.
     """
@@ -56,7 +57,11 @@ class ObjectVersion:
         except ValueError as exc:
             raise BadObjectError(f"{object_id}: {exc}") from None
         markings = data.get("object_marking_refs")
-        level = tlp_of([m for m in markings if isinstance(m, str)]) if isinstance(markings, list) else None
+        level = (
+            tlp_of([m for m in markings if isinstance(m, str)])
+            if isinstance(markings, list)
+            else None
+        )
         spec_version = data.get("spec_version", "2.1")
         return cls(
             object_id=object_id,

@@ -103,9 +103,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_audit_trail_object_id", "audit_trail", ["object_id"])
-    op.create_index(
-        "ix_audit_trail_audience_decided_us", "audit_trail", ["audience", "decided_us"]
-    )
+    op.create_index("ix_audit_trail_audience_decided_us", "audit_trail", ["audience", "decided_us"])
 
 
 def downgrade() -> None:
