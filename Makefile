@@ -34,6 +34,8 @@ check: install
 bench: install kafka
 	$(PY) bench/validate.py
 	$(PY) bench/pipeline.py
+	$(PY) bench/connectors.py
+	$(PY) bench/taxii.py
 
 clean:
 	-$(PY) -m hub broker stop

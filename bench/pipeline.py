@@ -56,10 +56,14 @@ asyncio.run(main(*sys.argv[1:]))
 """
 
 
-def records(count: int, tag: str) -> list[tuple[str, bytes, str]]:
-    """(partner, ingest record bytes, curated id) for ``count`` distinct C2 indicators."""
+def records(count: int, tag: str, first: int = 0) -> list[tuple[str, bytes, str]]:
+    """(partner, ingest record bytes, curated id) for ``count`` distinct C2 indicators.
+
+    Observable ``n`` runs from ``first``: phases of one run must not repeat an observable,
+    or the repeat is (rightly) not a new curated version.
+    """
     out = []
-    for n in range(count):
+    for n in range(first, first + count):
         # Not a private or documentation range: the hub suppresses those as known-benign.
         ip = f"198.{n // 65536 % 16}.{n // 256 % 256}.{n % 256}"
         pattern = f"[ipv4-addr:value = '{ip}']"
@@ -141,7 +145,7 @@ async def hub_throughput(hub: HubProcess, count: int) -> float:
     waiter = asyncio.create_task(wait_for(hub.bootstrap, topics=None, pattern=prefix, count=1))
     await produce(hub.bootstrap, hub.topics.ingest, warm)
     await waiter  # the worker is up and its partitions assigned
-    batch = records(count, "throughput")
+    batch = records(count, "throughput", first=1)
     start = time.perf_counter()
     waiter = asyncio.create_task(
         wait_for(hub.bootstrap, topics=None, pattern=prefix, count=count + 1)
@@ -153,7 +157,7 @@ async def hub_throughput(hub: HubProcess, count: int) -> float:
 
 async def hub_latency(hub: HubProcess, rate: int, seconds: float, already: int) -> list[float]:
     prefix = topic_regex(hub.topics.analysts_prefix())
-    batch = records(int(rate * seconds), f"latency{time.time()}")
+    batch = records(int(rate * seconds), "latency", first=already)
     sent_at: dict[bytes, float] = {}
     waiter = asyncio.create_task(
         wait_for(hub.bootstrap, topics=None, pattern=prefix, count=already + len(batch))

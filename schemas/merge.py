@@ -6,7 +6,7 @@ per-audience STIX objects are built from it (DESIGN.md, "Canonical keys and iden
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import orjson
 
@@ -57,7 +57,7 @@ class MergeRecord:
     applied_offset: int = -1
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        return orjson.dumps(self)  # orjson serialises dataclasses natively, fast
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> MergeRecord:
