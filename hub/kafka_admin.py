@@ -37,8 +37,22 @@ class TopicsNotReadyError(RuntimeError):
         self.topics = topics
 
 
+def table_changelogs(app_id: str) -> list[str]:
+    """The changelog topic of each Faust table, named as Faust names them.
+
+    Created up front: on a fresh broker Faust may look for its changelog before creating it
+    and crash the table's agent with PartitionsMismatch ("0 partitions").
+    """
+    return [f"{app_id}-merge-changelog"]
+
+
 async def ensure_topics(
-    bootstrap: str, names: list[str], partitions: int, *, timeout_s: float = 120.0
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    *,
+    compacted: frozenset[str] = frozenset(),
+    timeout_s: float = 120.0,
 ) -> None:
     """Create the missing topics and wait until every partition of each has a leader.
 
@@ -55,7 +69,14 @@ async def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [
-                        NewTopic(name, num_partitions=partitions, replication_factor=1)
+                        NewTopic(
+                            name,
+                            num_partitions=partitions,
+                            replication_factor=1,
+                            topic_configs={"cleanup.policy": "compact"}
+                            if name in compacted
+                            else {},
+                        )
                         for name in missing
                     ]
                 )

@@ -11,7 +11,7 @@ from hub.app import create_app
 from hub.context import HubContext
 from hub.disseminate.agents import audience_topic
 from hub.disseminate.audiences import audiences_for
-from hub.kafka_admin import ensure_topics, pipeline_topics
+from hub.kafka_admin import ensure_topics, pipeline_topics, table_changelogs
 from hub.settings import HubSettings
 
 
@@ -31,7 +31,15 @@ def worker_topics(context: HubContext) -> list[str]:
 def run_worker(settings: HubSettings, *, loglevel: str = "WARN") -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     context = HubContext.from_settings(settings)
-    asyncio.run(ensure_topics(settings.broker, worker_topics(context), settings.partitions))
+    changelogs = table_changelogs(settings.app_id)
+    asyncio.run(
+        ensure_topics(
+            settings.broker,
+            [*worker_topics(context), *changelogs],
+            settings.partitions,
+            compacted=frozenset(changelogs),
+        )
+    )
     app = create_app(context)
     logging.getLogger("faust").setLevel(logging.WARNING)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)

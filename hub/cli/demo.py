@@ -21,17 +21,27 @@ from hub.cli.tail import tail
 SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"
 
 
-def _start_worker(log_dir: Path, bootstrap: str) -> subprocess.Popen[bytes]:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / "hub-worker.log", "ab")  # noqa: SIM115 - the child owns it
-    env = {**os.environ, "FUSIONHUB_BROKER": bootstrap}
+def _start(log: Path, bootstrap: str, *args: str) -> subprocess.Popen[bytes]:
+    """A ``fusionhub`` sub-command in its own process group, its output in ``log``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    output = open(log, "ab")  # noqa: SIM115 - the child owns it
     return subprocess.Popen(
-        [sys.executable, "-m", "hub", "run"],
-        stdout=log,
+        [sys.executable, "-m", "hub", *args],
+        stdout=output,
         stderr=subprocess.STDOUT,
-        env=env,
+        env={**os.environ, "FUSIONHUB_BROKER": bootstrap},
         start_new_session=True,
     )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 # The sample partners' feeds, fetched by the connectors their agreements configure:
@@ -41,6 +51,7 @@ _CONNECTOR_FEEDS = (
     ("bank-meridian", "misp", "misp", "bank-meridian-misp-2026-11-19.json"),
     ("av-sentinel", "av-hashes", "av-hashes", "av-sentinel-hashes-2026-11-19.jsonl"),
 )
+
 # STIX bundles a partner serves on its own TAXII server (the others push theirs).
 _TAXII_SERVED = {"bank-meridian": "bank-meridian.json"}
 _TAXII_PASSWORD = "meridian-taxii-demo"
@@ -115,12 +126,14 @@ def demo(
     if started_broker:
         launcher.start()
     console.print(f"broker on [bold]{launcher.bootstrap}[/bold], log in {launcher.server_log}")
-    worker = _start_worker(hub_settings.data_dir / "logs", launcher.bootstrap)
-    console.print(f"hub worker pid {worker.pid}, log in {hub_settings.data_dir / 'logs'}")
-    subprocess.Popen(  # `fusionhub serve`: the TAXII API (README), ending with the demo
-        [sys.executable, "-m", "hub", "serve", "--exit-with", str(os.getpid())],
-        env={**os.environ, "FUSIONHUB_BROKER": launcher.bootstrap},
+    logs = hub_settings.data_dir / "logs"
+    worker = _start(logs / "hub-worker.log", launcher.bootstrap, "run")
+    # `fusionhub serve`: the TAXII API, stream and dashboard (README), ending with the demo.
+    server = _start(
+        logs / "hub-serve.log", launcher.bootstrap, "serve", "--exit-with", str(os.getpid())
     )
+    console.print(f"hub worker and API server running, logs in {logs}/")
+    console.print("dashboard: http://127.0.0.1:8000/ui/ (demo credentials in README)")
     try:
         time.sleep(2.0)
         console.print("feeding sample partners: ISP, bank, AV vendor")
@@ -131,7 +144,8 @@ def demo(
         pass
     finally:
         if not keep_running:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
+            # The hub first, then the broker it talks to.
+            _stop(server)
+            _stop(worker)
             if started_broker:
                 launcher.stop()
