@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from connectors import schedule as connector_schedule
 from hub.admit import agents as admit_agents
 from hub.context import HubContext
 from hub.correlate import agents as correlate_agents
@@ -33,4 +34,5 @@ def create_app(context: HubContext) -> faust.App:
     admit_agents.register(app, context)
     correlate_agents.register(app, context)
     disseminate_agents.register(app, context)
+    connector_schedule.register(app, context)
     return app

@@ -45,6 +45,16 @@ class Topics:
         return self._name("fusion.suppressed")
 
     @property
+    def released(self) -> str:
+        """Suppressed contributions an operator released to fusion.admitted, each once."""
+        return self._name("fusion.released")
+
+    @property
+    def checkpoints(self) -> str:
+        """Each connector's position in its feed (compacted; key = partner/connector)."""
+        return self._name("fusion.checkpoints")
+
+    @property
     def admitted(self) -> str:
         return self._name("fusion.admitted")
 

@@ -1,0 +1,175 @@
+"""Connector benchmark: a 100,000-row ISP CSV report through the whole pipeline.
+
+    python bench/connectors.py [--rows 100000]
+
+Starts its own Kafka node on free ports (jars from the shared cache) and a hub worker, writes
+a sinkhole C2 report of N rows (N distinct C2 addresses no warninglist holds), imports it
+as `fusionhub import` does, and measures from the first row sent until every row is
+admitted (on fusion.admitted) and curated (on fusion.curated). Printed beside it, measured
+in the same run: the rows/s the import sends, and the rows/s one process decodes and admits
+with no Kafka at all (the admit stage's ceiling on this machine).
+The last line is `connectors rows_per_s=N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.isp_csv import IspCsvConnector
+from connectors.registry import decoders
+from hub.admit.admission import Admitter
+from hub.admit.warninglists import KnownBenign, shipped_index
+from hub.broker import KafkaLauncher, free_ports
+from hub.canonical import observable
+from hub.cli.importer import run_import
+from schemas.agreement import load_agreements
+from schemas.connectors import CsvColumns, IspCsvSettings
+from tests.integration.hub_process import SAMPLE_PARTNERS, HubProcess
+
+PARTNER = "isp-northnet"
+HEADER = '"timestamp","ip","port","asn","geo","hostname","family"\n'
+SETTINGS = IspCsvSettings(
+    kind="isp-csv",
+    path="c2-report.csv",
+    report="c2",
+    columns=CsvColumns(malware_family="family"),
+)
+
+
+def c2_addresses(count: int, start: str) -> list[str]:
+    """``count`` consecutive public addresses from ``start`` that no warninglist holds."""
+    index = shipped_index()
+    addresses: list[str] = []
+    number = int(ipaddress.IPv4Address(start))
+    while len(addresses) < count:
+        address = str(ipaddress.IPv4Address(number))
+        number += 1
+        if address.endswith((".0", ".255")) or index.match(observable("ipv4-addr", address)):
+            continue
+        addresses.append(address)
+    return addresses
+
+
+def write_report(path: Path, addresses: list[str]) -> None:
+    families = ("emotet", "qakbot", "icedid", "lumma", "remcos")
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER)
+        for n, address in enumerate(addresses):
+            out.write(
+                f'"2026-11-19 {n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}",'
+                f'"{address}","{443 + n % 7}","AS{64496 + n % 16}","NL","",'
+                f'"{families[n % len(families)]}"\n'
+            )
+
+
+def admit_in_process(path: Path) -> float:
+    """Rows/s one process decodes and admits (with known-benign lookups): no Kafka."""
+    connector = IspCsvConnector(PARTNER, SETTINGS)
+    records = list(
+        connector.records(
+            path.read_bytes(), name=path.name, digest="d", received="2026-11-20T00:00:00.000Z"
+        )
+    )
+    admitter = Admitter(
+        agreements=load_agreements(SAMPLE_PARTNERS), decoders=decoders(), suppressor=KnownBenign()
+    )
+    start = time.perf_counter()
+    admitted = sum(len(admitter.admit(record).contributions) for record in records)
+    elapsed = time.perf_counter() - start
+    assert admitted == len(records), f"{len(records) - admitted} rows not admitted"
+    return len(records) / elapsed
+
+
+async def arrivals(hub: HubProcess, admitted: int, curated: int) -> dict[str, float]:
+    """When fusion.admitted reached ``admitted`` and fusion.curated ``curated`` messages."""
+    consumer = AIOKafkaConsumer(
+        hub.topics.admitted,
+        hub.topics.curated,
+        bootstrap_servers=hub.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    wanted = {hub.topics.admitted: admitted, hub.topics.curated: curated}
+    counts = dict.fromkeys(wanted, 0)
+    reached: dict[str, float] = {}
+    try:
+        while len(reached) < len(wanted):
+            batch = await consumer.getmany(timeout_ms=200, max_records=20000)
+            now = time.perf_counter()
+            for partition, messages in batch.items():
+                counts[partition.topic] += len(messages)
+            for topic, count in counts.items():
+                if topic not in reached and count >= wanted[topic]:
+                    reached[topic] = now
+        return reached
+    finally:
+        await consumer.stop()
+
+
+async def through_the_hub(
+    hub: HubProcess, workdir: Path, addresses: list[str]
+) -> tuple[float, float, float]:
+    """Rows/s of one report: sent by the import, admitted, and admitted and curated."""
+    warm, report = workdir / "warm-up.csv", workdir / "c2-report.csv"
+    write_report(warm, c2_addresses(1, "198.18.255.1"))
+    write_report(report, addresses)
+    # Warm-up: the worker has joined, has its partitions and has built its lists.
+    await run_import(hub.bootstrap, hub.topics, PARTNER, SETTINGS, str(warm))
+    await arrivals(hub, 1, 1)
+    rows = len(addresses)
+    waiter = asyncio.create_task(arrivals(hub, rows + 1, rows + 1))
+    start = time.perf_counter()
+    sent = await run_import(hub.bootstrap, hub.topics, PARTNER, SETTINGS, str(report))
+    import_done = time.perf_counter()
+    if sent != rows:
+        raise RuntimeError(f"the import sent {sent} of {rows} rows")
+    reached = await waiter
+    admitted, curated = reached[hub.topics.admitted], reached[hub.topics.curated]
+    return rows / (import_done - start), rows / (admitted - start), rows / (curated - start)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp:
+        workdir = Path(tmp)
+        addresses = c2_addresses(args.rows, "91.216.0.1")
+        write_report(workdir / "in-process.csv", addresses)
+        ceiling = admit_in_process(workdir / "in-process.csv")
+        print(f"decode + admit in one process (no Kafka): {ceiling:,.0f} rows/s")
+        port, controller = free_ports(2)
+        launcher = KafkaLauncher(home=workdir / "kafka", port=port, controller_port=controller)
+        launcher.fetch()
+        launcher.format()
+        launcher.start(timeout=120)
+        hub = HubProcess(bootstrap=launcher.bootstrap, workdir=workdir)
+        try:
+            await hub.prepare_topics_async()
+            hub.start()
+            sending, admitting, rows_per_s = await through_the_hub(hub, workdir, addresses)
+        finally:
+            hub.stop()
+            launcher.stop()
+    print(f"import to fusion.ingest:                  {sending:,.0f} rows/s")
+    print(f"import -> admitted (1 worker):            {admitting:,.0f} rows/s")
+    print(f"import -> admitted -> curated (1 worker): {rows_per_s:,.0f} rows/s")
+    print(f"connectors rows_per_s={rows_per_s:.0f}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main())
