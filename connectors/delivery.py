@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import orjson
-
 from connectors.base import JSON
 from connectors.checkpoints import CheckpointStore
 from hub.kafka_io import IngestProducer
@@ -41,10 +39,7 @@ class IngestDelivery:
             self.progress(self.sent, self.total)
 
     async def send(self, record: IngestRecord) -> None:
-        # orjson writes the dataclass as IngestRecord.to_bytes does, ten times faster.
-        await self.producer.send_to(
-            self.producer.topic, record.partner.encode(), orjson.dumps(record)
-        )
+        await self.producer.send(record)
         self.sent += 1
         if self.progress is not None:
             self.progress(self.sent, self.total)
