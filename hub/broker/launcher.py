@@ -147,7 +147,9 @@ class KafkaLauncher:
         self.fetch()
         self._write_properties()
         command = self._java_command(java, "kafka.tools.StorageTool")
-        command += ["format", "-t", new_cluster_id(), "-c", str(self.properties)]
+        # "--cluster-id=ID", not "-t ID": a base64 id may start with "-", which the storage
+        # tool's argument parser would take for an option.
+        command += ["format", f"--cluster-id={new_cluster_id()}", "-c", str(self.properties)]
         result = subprocess.run(
             command,
             stdin=subprocess.DEVNULL,
