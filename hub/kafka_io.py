@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -112,6 +113,25 @@ class TopicReader:
     async def __aexit__(self, *exc: object) -> None:
         await self._consumer.stop()
 
+    async def to_end(self, *, assign_timeout_s: float) -> AsyncIterator[TopicMessage]:
+        """The messages up to the end offsets the partitions have when assigned."""
+        deadline = time.monotonic() + assign_timeout_s
+        backlog: list[TopicMessage] = []
+        while not self._consumer.assignment():
+            if time.monotonic() > deadline:
+                return
+            backlog.extend(await self.poll(0.2))
+        assigned = set(self._consumer.assignment())
+        ends = await self._consumer.end_offsets(list(assigned))
+        for message in backlog:
+            yield message
+        while True:
+            positions = {tp: await self._consumer.position(tp) for tp in assigned}
+            if all(positions[tp] >= end for tp, end in ends.items()):
+                return
+            for message in await self.poll(0.5):
+                yield message
+
     async def poll(self, timeout_s: float) -> list[TopicMessage]:
         batch = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=5000)
         fresh = []
@@ -138,14 +158,15 @@ async def read_topics(
     pattern: str | None = None,
     idle_timeout_s: float = 2.0,
 ) -> AsyncIterator[TopicMessage]:
-    """Every committed message of the topics, until none has arrived for ``idle_timeout_s``."""
+    """Every committed message the topics hold now, read to their end offsets.
+
+    A topic that has no partitions assigned within ``idle_timeout_s`` (it does not exist, or
+    the pattern matches nothing) reads as empty; once assigned, reading goes on to the end
+    however slow the broker is, so a loaded machine does not cut the listing short.
+    """
     async with TopicReader(bootstrap, topics=topics, pattern=pattern) as reader:
-        while True:
-            messages = await reader.poll(idle_timeout_s)
-            if not messages:
-                return
-            for message in messages:
-                yield message
+        async for message in reader.to_end(assign_timeout_s=idle_timeout_s):
+            yield message
 
 
 def topic_regex(prefix: str) -> str:

@@ -9,6 +9,7 @@ import orjson
 
 from hub.context import HubContext
 from hub.disseminate.audiences import audiences_for, audit_records, publish
+from hub.kafka_admin import ensure_topics
 from hub.streams import event_batches, raw_topic
 from hub.topics import Topics
 from protocols.audience import Audience
@@ -29,8 +30,12 @@ def register(app: faust.App, context: HubContext) -> Any:
     audit = raw_topic(app, topics.audit, settings.partitions)
     outlets: dict[str, Any] = {}
 
-    def outlet(name: str) -> Any:
+    async def outlet(name: str) -> Any:
         if name not in outlets:
+            # An audience can appear while the worker runs (a partner onboarded by a new
+            # agreement file); its topic is created before the first send, which would
+            # otherwise wait on metadata for a topic nobody creates.
+            await ensure_topics(settings.broker, [name], settings.partitions)
             outlets[name] = raw_topic(app, name, settings.partitions)
         return outlets[name]
 
@@ -50,7 +55,7 @@ def register(app: faust.App, context: HubContext) -> Any:
                     if publication.stix is None:
                         continue
                     topic = audience_topic(topics, publication.audience, publication.crime_code)
-                    await outlet(topic).send(
+                    await (await outlet(topic)).send(
                         key=publication.stix["id"].encode(),
                         value=orjson.dumps(publication.stix, option=orjson.OPT_SORT_KEYS),
                     )
