@@ -12,6 +12,7 @@ from hub.context import HubContext
 from hub.disseminate.agents import audience_topic
 from hub.disseminate.audiences import audiences_for
 from hub.kafka_admin import ensure_topics, pipeline_topics, table_changelogs
+from hub.logs import worker_logging_config
 from hub.settings import HubSettings
 
 
@@ -42,5 +43,7 @@ def run_worker(settings: HubSettings, *, loglevel: str = "WARN") -> None:
     )
     app = create_app(context)
     logging.getLogger("faust").setLevel(logging.WARNING)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker = faust.Worker(
+        app, loglevel=loglevel, quiet=True, logging_config=worker_logging_config(loglevel)
+    )
     worker.execute_from_commandline()
