@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from hub.broker import KafkaLauncher
 from hub.cli.common import console, settings
 from hub.cli.demo_partner import PartnerTaxiiServer
 from hub.cli.tail import tail
+from hub.processes import stop_process_group
 
 SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"
 
@@ -32,16 +32,6 @@ def _start(log: Path, bootstrap: str, *args: str) -> subprocess.Popen[bytes]:
         env={**os.environ, "FUSIONHUB_BROKER": bootstrap},
         start_new_session=True,
     )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
 
 
 # The sample partners' feeds, fetched by the connectors their agreements configure:
@@ -145,7 +135,7 @@ def demo(
     finally:
         if not keep_running:
             # The hub first, then the broker it talks to.
-            _stop(server)
-            _stop(worker)
+            stop_process_group(server)
+            stop_process_group(worker)
             if started_broker:
                 launcher.stop()

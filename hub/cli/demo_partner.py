@@ -8,8 +8,6 @@ the hub's TAXII connector polls, and that objects are added to in batches.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 
 from hub.broker import free_ports
+from hub.processes import stop_process_group
 
 MEDIA_STIX = "application/stix+json;version=2.1"
 MEDIA_TAXII = "application/taxii+json;version=2.1"
@@ -153,14 +152,8 @@ class PartnerTaxiiServer:
         return status
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process_group(self.process, timeout_s=10)
 
     def __enter__(self) -> PartnerTaxiiServer:
         self.start()

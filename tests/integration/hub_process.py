@@ -17,6 +17,7 @@ import orjson
 
 from hub.kafka_admin import ensure_topics, pipeline_topics
 from hub.kafka_io import TopicMessage, TopicReader, topic_regex
+from hub.processes import stop_process_group
 from hub.topics import Topics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,14 +76,8 @@ class HubProcess:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        if self.process is not None:
+            stop_process_group(self.process)
 
     def log_tail(self, lines: int = 60) -> str:
         logs = sorted(self.workdir.glob("worker-*.log"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from hub.broker import free_ports
+from hub.processes import stop_process_group
 from tests.integration.hub_process import REPO, HubProcess
 
 SAMPLES = REPO / "deploy" / "samples"
@@ -73,14 +72,8 @@ class TaxiiServer:
         raise RuntimeError(f"fusionhub serve did not answer in {timeout_s} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        if self.process is not None:
+            stop_process_group(self.process)
 
     def log_tail(self, lines: int = 60) -> str:
         path = self.workdir / "serve.log"
