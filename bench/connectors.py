@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import os
 import sys
 import tempfile
@@ -26,12 +25,11 @@ from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import c2_addresses, kafka_node
 from connectors.isp_csv import IspCsvConnector
 from connectors.registry import decoders
 from hub.admit.admission import Admitter
-from hub.admit.warninglists import KnownBenign, shipped_index
-from hub.broker import KafkaLauncher, free_ports
-from hub.canonical import observable
+from hub.admit.warninglists import KnownBenign
 from hub.cli.importer import run_import
 from schemas.agreement import load_agreements
 from schemas.connectors import CsvColumns, IspCsvSettings
@@ -45,20 +43,6 @@ SETTINGS = IspCsvSettings(
     report="c2",
     columns=CsvColumns(malware_family="family"),
 )
-
-
-def c2_addresses(count: int, start: str) -> list[str]:
-    """``count`` consecutive public addresses from ``start`` that no warninglist holds."""
-    index = shipped_index()
-    addresses: list[str] = []
-    number = int(ipaddress.IPv4Address(start))
-    while len(addresses) < count:
-        address = str(ipaddress.IPv4Address(number))
-        number += 1
-        if address.endswith((".0", ".255")) or index.match(observable("ipv4-addr", address)):
-            continue
-        addresses.append(address)
-    return addresses
 
 
 def write_report(path: Path, addresses: list[str]) -> None:
@@ -151,19 +135,14 @@ async def main() -> None:
         write_report(workdir / "in-process.csv", addresses)
         ceiling = admit_in_process(workdir / "in-process.csv")
         print(f"decode + admit in one process (no Kafka): {ceiling:,.0f} rows/s")
-        port, controller = free_ports(2)
-        launcher = KafkaLauncher(home=workdir / "kafka", port=port, controller_port=controller)
-        launcher.fetch()
-        launcher.format()
-        launcher.start(timeout=120)
-        hub = HubProcess(bootstrap=launcher.bootstrap, workdir=workdir)
-        try:
-            await hub.prepare_topics_async()
-            hub.start()
-            sending, admitting, rows_per_s = await through_the_hub(hub, workdir, addresses)
-        finally:
-            hub.stop()
-            launcher.stop()
+        with kafka_node(workdir) as launcher:
+            hub = HubProcess(bootstrap=launcher.bootstrap, workdir=workdir)
+            try:
+                await hub.prepare_topics_async()
+                hub.start()
+                sending, admitting, rows_per_s = await through_the_hub(hub, workdir, addresses)
+            finally:
+                hub.stop()
     print(f"import to fusion.ingest:                  {sending:,.0f} rows/s")
     print(f"import -> admitted (1 worker):            {admitting:,.0f} rows/s")
     print(f"import -> admitted -> curated (1 worker): {rows_per_s:,.0f} rows/s")

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub.broker import KafkaLauncher, free_ports
+from bench.harness import c2_addresses, kafka_node
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import new_ingest_record, topic_regex
@@ -56,16 +56,13 @@ asyncio.run(main(*sys.argv[1:]))
 """
 
 
-def records(count: int, tag: str, first: int = 0) -> list[tuple[str, bytes, str]]:
-    """(partner, ingest record bytes, curated id) for ``count`` distinct C2 indicators.
+def records(addresses: list[str], tag: str) -> list[tuple[str, bytes, str]]:
+    """(partner, ingest record bytes, curated id): one C2 indicator per address.
 
-    Observable ``n`` runs from ``first``: phases of one run must not repeat an observable,
-    or the repeat is (rightly) not a new curated version.
+    Phases of one run take different addresses: a repeat is (rightly) not a new version.
     """
     out = []
-    for n in range(first, first + count):
-        # Not a private or documentation range: the hub suppresses those as known-benign.
-        ip = f"198.{n // 65536 % 16}.{n // 256 % 256}.{n % 256}"
+    for n, ip in enumerate(addresses):
         pattern = f"[ipv4-addr:value = '{ip}']"
         partner = PARTNERS[n % 3]
         obj = {
@@ -99,9 +96,17 @@ async def produce(bootstrap: str, topic: str, batch: list[tuple[str, bytes, str]
 
 
 async def wait_for(
-    bootstrap: str, *, topics: list[str] | None, pattern: str | None, count: int
+    bootstrap: str,
+    *,
+    topics: list[str] | None,
+    pattern: str | None,
+    count: int,
+    stall_s: float = 60.0,
 ) -> list[tuple[float, bytes]]:
-    """Arrival time and key of the first ``count`` messages on the topics."""
+    """Arrival time and key of the first ``count`` messages on the topics.
+
+    Gives up, saying how many arrived, when nothing new came for ``stall_s`` seconds.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, auto_offset_reset="earliest", metadata_max_age_ms=1000
     )
@@ -112,23 +117,27 @@ async def wait_for(
             consumer.subscribe(pattern=pattern)
         else:
             consumer.subscribe(topics=topics or [])
+        last_arrival = time.perf_counter()
         while len(arrivals) < count:
             batch = await consumer.getmany(timeout_ms=200, max_records=10000)
             now = time.perf_counter()
             for messages in batch.values():
                 arrivals.extend((now, m.key or b"") for m in messages)
+                last_arrival = now
+            if now - last_arrival > stall_s:
+                raise RuntimeError(f"stalled: {len(arrivals)} of {count} messages arrived")
     finally:
         await consumer.stop()
     return arrivals
 
 
-async def passthrough(bootstrap: str, count: int, workdir: Path) -> float:
+async def passthrough(bootstrap: str, addresses: list[str]) -> float:
     source, sink = f"pt-in-{uuid.uuid4().hex[:6]}", f"pt-out-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [source, sink], 4)
     process = subprocess.Popen([sys.executable, "-c", PASSTHROUGH, bootstrap, source, sink])
     try:
         await asyncio.sleep(3.0)  # let the consumer join its group
-        batch = records(count, "pt")
+        batch, count = records(addresses, "pt"), len(addresses)
         start = time.perf_counter()
         waiter = asyncio.create_task(wait_for(bootstrap, topics=[sink], pattern=None, count=count))
         await produce(bootstrap, source, batch)
@@ -139,25 +148,27 @@ async def passthrough(bootstrap: str, count: int, workdir: Path) -> float:
         process.wait()
 
 
-async def hub_throughput(hub: HubProcess, count: int) -> float:
+async def hub_throughput(hub: HubProcess, warm_up: list[str], addresses: list[str]) -> float:
     prefix = topic_regex(hub.topics.analysts_prefix())
-    warm = records(1, "warm")
+    warm = records(warm_up, "warm")
     waiter = asyncio.create_task(wait_for(hub.bootstrap, topics=None, pattern=prefix, count=1))
     await produce(hub.bootstrap, hub.topics.ingest, warm)
     await waiter  # the worker is up and its partitions assigned
-    batch = records(count, "throughput", first=1)
+    batch, count = records(addresses, "throughput"), len(addresses)
     start = time.perf_counter()
     waiter = asyncio.create_task(
-        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=count + 1)
+        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=count + len(warm))
     )
     await produce(hub.bootstrap, hub.topics.ingest, batch)
     arrivals = await waiter
     return count / (arrivals[-1][0] - start)
 
 
-async def hub_latency(hub: HubProcess, rate: int, seconds: float, already: int) -> list[float]:
+async def hub_latency(
+    hub: HubProcess, rate: int, addresses: list[str], already: int
+) -> list[float]:
     prefix = topic_regex(hub.topics.analysts_prefix())
-    batch = records(int(rate * seconds), "latency", first=already)
+    batch = records(addresses, "latency")
     sent_at: dict[bytes, float] = {}
     waiter = asyncio.create_task(
         wait_for(hub.bootstrap, topics=None, pattern=prefix, count=already + len(batch))
@@ -180,6 +191,16 @@ async def hub_latency(hub: HubProcess, rate: int, seconds: float, already: int) 
     return sorted((arrived - sent_at[key]) * 1000 for arrived, key in arrivals if key in sent_at)
 
 
+def cpu_seconds(workers: list[HubProcess]) -> float:
+    """User + system CPU the worker processes used so far (Linux /proc)."""
+    ticks = 0
+    for worker in workers:
+        assert worker.process is not None
+        fields = Path(f"/proc/{worker.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
@@ -189,28 +210,44 @@ async def main() -> None:
     parser.add_argument("--indicators", type=int, default=20000)
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=1, help="hub worker processes")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp:
-        workdir = Path(tmp)
-        port, controller = free_ports(2)
-        launcher = KafkaLauncher(home=workdir / "kafka", port=port, controller_port=controller)
-        launcher.fetch()
-        launcher.format()
-        launcher.start(timeout=120)
-        hub = HubProcess(bootstrap=launcher.bootstrap, workdir=workdir)
+    # Three phases, each on addresses of its own: warm-up, throughput, latency.
+    addresses = c2_addresses(1 + args.indicators + int(args.rate * args.seconds), "91.216.0.1")
+    warm_up, throughput_set = addresses[:1], addresses[1 : 1 + args.indicators]
+    latency_set = addresses[1 + args.indicators :]
+    with (
+        tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp,
+        kafka_node(Path(tmp)) as launcher,
+    ):
+        ceiling = await passthrough(launcher.bootstrap, throughput_set)
+        print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
+        hub = HubProcess(bootstrap=launcher.bootstrap, workdir=Path(tmp))
+        # Further workers of the same hub: same app id and topics, state dirs of their own.
+        others = [
+            HubProcess(bootstrap=launcher.bootstrap, workdir=Path(tmp) / f"w{n}", name=hub.name)
+            for n in range(1, args.workers)
+        ]
         try:
-            ceiling = await passthrough(launcher.bootstrap, args.indicators, workdir)
-            print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
             await hub.prepare_topics_async()
-            hub.start()
-            throughput = await hub_throughput(hub, args.indicators)
+            for worker in (hub, *others):
+                worker.workdir.mkdir(parents=True, exist_ok=True)
+                worker.start()
+            cpu_before = cpu_seconds([hub, *others])
+            throughput = await hub_throughput(hub, warm_up, throughput_set)
+            cpu_used = cpu_seconds([hub, *others]) - cpu_before
             print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")
-            latencies = await hub_latency(hub, args.rate, args.seconds, args.indicators + 1)
+            print(
+                f"hub worker CPU per indicator:            "
+                f"{cpu_used / len(throughput_set) * 1e6:,.0f} us"
+            )
+            already = len(warm_up) + len(throughput_set)
+            latencies = await hub_latency(hub, args.rate, latency_set, already)
             p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
             print(f"latency at {args.rate}/s offered: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
         finally:
-            hub.stop()
-            launcher.stop()
+            for worker in (hub, *others):
+                worker.stop()
     print(
         f"pipeline indicators_per_s={throughput:.0f} passthrough_per_s={ceiling:.0f} "
         f"ratio={throughput / ceiling:.2f} p50_ms={p50:.0f} p99_ms={p99:.0f}"

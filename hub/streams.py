@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import faust
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from faust.types import EventT, StreamT, TopicT
 
 from hub.settings import HubSettings
@@ -23,7 +27,11 @@ def raw_topic(app: faust.App, name: str, partitions: int) -> TopicT:
 
 
 def event_batches(stream: StreamT[Any], settings: HubSettings) -> AsyncIterator[list[EventT[Any]]]:
-    """The stream's events in batches; each batch is acked when the agent asks for the next."""
+    """The stream's events in batches; each batch is acked when the agent asks for the next.
+
+    So an agent that flushes its Outbox before asking has written everything a batch
+    produced before Faust may commit the batch's offsets.
+    """
     # take_events lives on the concrete Stream, not on the StreamT protocol.
     batches = cast(faust.Stream[Any], stream).take_events(
         settings.batch_size, settings.batch_within_s
@@ -31,16 +39,110 @@ def event_batches(stream: StreamT[Any], settings: HubSettings) -> AsyncIterator[
     return cast(AsyncIterator[list[EventT[Any]]], batches)
 
 
-class Outbox:
-    """Sends to topics by name through Faust, declaring each topic once."""
+def make_current(stream: StreamT[Any], event: EventT[Any]) -> None:
+    """Make ``event`` the stream's current event, as Faust does when iterating one by one.
 
-    def __init__(self, app: faust.App, partitions: int) -> None:
-        self._app = app
-        self._partitions = partitions
-        self._topics: dict[str, TopicT] = {}
+    A Faust table writes its changelog (and RocksDB) partition from the current event; in
+    a batch the agent sets it before touching the table for each event.
+    """
+    cast(faust.Stream[Any], stream)._set_current_event(event)
+
+
+class OutboxError(RuntimeError):
+    """A message the outbox could not write; the batch that produced it must not be acked."""
+
+
+class Outbox:
+    """The agents' output: one aiokafka producer, messages written a batch at a time.
+
+    A Faust ``topic.send`` costs about as much as the hub's own work on a record, and even
+    aiokafka's ``send`` makes a future (and a loop callback) per message. The agents append
+    their output to record batches, one per partition, on a lane of their own, and flush
+    the lane once per agent batch, before that batch is acked: at-least-once holds, with
+    one wait per batch instead of one per message.
+    """
+
+    def __init__(self, settings: HubSettings) -> None:
+        self._bootstrap = settings.broker
+        self._client_id = f"{settings.app_id}-outbox"
+        self._producer: AIOKafkaProducer | None = None
+        self._starting = asyncio.Lock()
+        self._partitions: dict[str, list[int]] = {}
+        self._partitioner = DefaultPartitioner()
+
+    async def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            async with self._starting:
+                if self._producer is None:
+                    producer = AIOKafkaProducer(
+                        bootstrap_servers=self._bootstrap,
+                        client_id=self._client_id,
+                        acks="all",
+                        # The lanes build whole batches and flush them at once: waiting for
+                        # more messages would only add latency.
+                        linger_ms=0,
+                        max_batch_size=MAX_BATCH_BYTES,
+                    )
+                    await producer.start()
+                    self._producer = producer
+        return self._producer
+
+    async def partition(self, topic: str, key: bytes) -> int:
+        """The partition Kafka's default partitioner picks for ``key``, as Faust's would."""
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            producer = await self.producer()
+            partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
+        return int(self._partitioner(key, partitions, partitions))
+
+    def lane(self) -> Lane:
+        return Lane(self)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()  # stop() flushes what is still queued
+
+
+# One produce request carries many messages; well under the broker's 1 MiB default.
+MAX_BATCH_BYTES = 512 * 1024
+
+
+class Lane:
+    """One agent's pending output on the shared producer; its ``flush`` waits for its own."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self._open: dict[tuple[str, int], BatchBuilder] = {}
+        self._sent: list[asyncio.Future[Any]] = []
 
     async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        channel = self._topics.get(topic)
-        if channel is None:
-            channel = self._topics[topic] = raw_topic(self._app, topic, self._partitions)
-        await channel.send(key=key, value=value)
+        """Add one message; it is written by the next ``flush`` at the latest."""
+        partition = await self._outbox.partition(topic, key)
+        batch = self._open.get((topic, partition))
+        if batch is None:
+            batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
+        if batch.append(key=key, value=value, timestamp=None) is None:  # the batch is full
+            await self._send(topic, partition, batch)
+            batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                raise OutboxError(f"a message of {len(value)} bytes does not fit a batch")
+
+    async def _send(self, topic: str, partition: int, batch: BatchBuilder) -> None:
+        producer = await self._outbox.producer()
+        self._sent.append(await producer.send_batch(batch, topic, partition=partition))
+
+    async def flush(self) -> None:
+        """Write every message added on this lane; raise if any was not written."""
+        open_batches, self._open = self._open, {}
+        for (topic, partition), batch in open_batches.items():
+            await self._send(topic, partition, batch)
+        if not self._sent:
+            return
+        sent, self._sent = self._sent, []
+        results = await asyncio.gather(*sent, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise OutboxError(
+                f"{len(failures)} of {len(sent)} batches not written: {failures[0]!r}"
+            )

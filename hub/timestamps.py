@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 
+@lru_cache(maxsize=1 << 16)
 def parse(value: str) -> datetime:
+    # Cached: the same few stamps of a record are compared for every audience of every
+    # version; datetimes are immutable, so sharing them is safe.
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+@lru_cache(maxsize=1 << 16)
 def format_ms(moment: datetime) -> str:
     """``2026-11-25T19:04:44.123Z``: STIX 2.1 §3.2 asks `modified` for millisecond precision."""
+    return _format_ms(moment)
+
+
+def _format_ms(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def now_ms() -> str:
-    return format_ms(datetime.now(UTC))
+    return _format_ms(datetime.now(UTC))  # never the same twice: not worth caching
 
 
 def later_by_ms(value: str, ms: int = 1) -> str:

@@ -42,7 +42,10 @@ def run_worker(settings: HubSettings, *, loglevel: str = "WARN") -> None:
         )
     )
     app = create_app(context)
-    logging.getLogger("faust").setLevel(logging.WARNING)
+    # Named, not inherited from the root: Faust's logging setup leaves aiokafka at DEBUG,
+    # and building its per-message debug records cost several percent of the worker's CPU.
+    for noisy in ("faust", "aiokafka", "mode"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(loglevel)))
     worker = faust.Worker(
         app, loglevel=loglevel, quiet=True, logging_config=worker_logging_config(loglevel)
     )

@@ -208,3 +208,56 @@ class AuditRecord:
     @classmethod
     def from_bytes(cls, raw: bytes) -> AuditRecord:
         return cls(**orjson.loads(raw))
+
+
+@dataclass(slots=True)
+class AuditedDecision:
+    """One decision of a version's audit: who (audience) may see whose contribution, why."""
+
+    audience: str
+    partner: str
+    allowed: bool
+    rule: str
+
+
+@dataclass(slots=True)
+class VersionAudit:
+    """Every sharing decision about one curated version: one message on ``fusion.audit``.
+
+    Key = object id. One message per version, not per decision: each version is decided for
+    every audience and contributor at once, and a message per decision made the audit topic
+    ten times the size of the curated one (and most of the pipeline's sends).
+    """
+
+    object_id: str
+    version: str  # the curated object's `modified`
+    decided_at: str  # the same `modified`: replays reproduce the trail
+    decisions: list[AuditedDecision]
+
+    def records(self) -> list[AuditRecord]:
+        return [
+            AuditRecord(
+                object_id=self.object_id,
+                version=self.version,
+                audience=d.audience,
+                partner=d.partner,
+                allowed=d.allowed,
+                rule=d.rule,
+                decided_at=self.decided_at,
+            )
+            for d in self.decisions
+        ]
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(self)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> VersionAudit:
+        data = orjson.loads(raw)
+        decisions = [AuditedDecision(**d) for d in data.pop("decisions")]
+        return cls(decisions=decisions, **data)
+
+
+def audit_records_of(raw: bytes) -> list[AuditRecord]:
+    """The decisions one ``fusion.audit`` message holds."""
+    return VersionAudit.from_bytes(raw).records()

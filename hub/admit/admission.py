@@ -289,6 +289,35 @@ class Admitter:
         )
 
 
+def read_ingest_record(
+    raw: bytes, *, key: bytes | None, position: str, received: str
+) -> IngestRecord | Rejection:
+    """The ingest record in a ``fusion.ingest`` message, or its rejection if unreadable.
+
+    Something other than the hub's envelope on the topic (a hand-written message, a client
+    of another version) is kept whole on ``fusion.rejected`` rather than stopping the admit
+    agent. ``position`` (topic/partition/offset) makes its rejection id the same on every
+    re-delivery.
+    """
+    try:
+        return IngestRecord.from_bytes(raw or b"")
+    except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError) as exc:
+        payload, is_base64 = encode_payload(raw or b"")
+        partner = (key or b"").decode("utf-8", errors="replace") or "unknown"
+        return Rejection(
+            rejection_id=str(uuid.uuid5(STIX_NAMESPACE, f"unreadable:{position}")),
+            ingest_id=f"unreadable:{position}",
+            partner=partner,
+            received=received,
+            reason=Reason(
+                "unreadable-ingest-record",
+                f"message at {position} is not a fusion.ingest envelope: {exc}",
+            ),
+            payload=payload,
+            payload_base64=is_base64,
+        )
+
+
 def _rejection_id(ingest_id: str, index: int) -> str:
     # Deterministic, so a re-delivered ingest record yields the same rejection ids.
     return str(uuid.uuid5(STIX_NAMESPACE, f"rejection:{ingest_id}:{index}"))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
 import orjson
 
-from hub.admit.admission import Admission, Admitter
+from hub.admit.admission import Admission, Admitter, read_ingest_record
 from hub.context import HubContext
-from hub.streams import Outbox, event_batches, raw_topic
-from schemas.envelopes import IngestRecord
+from hub.streams import Lane, Outbox, event_batches, raw_topic
+from hub.timestamps import format_ms
+from schemas.envelopes import IngestRecord, Rejection
 
 
 def status_report(record: IngestRecord, admission: Admission) -> bytes:
@@ -36,7 +38,7 @@ def status_report(record: IngestRecord, admission: Admission) -> bytes:
 
 
 async def send_admission(
-    outbox: Outbox, context: HubContext, record: IngestRecord, admission: Admission
+    outbox: Lane, context: HubContext, record: IngestRecord, admission: Admission
 ) -> None:
     topics = context.topics
     for contribution in admission.contributions:
@@ -49,10 +51,10 @@ async def send_admission(
     await outbox.send(topics.status, record.ingest_id.encode(), status_report(record, admission))
 
 
-def register(app: faust.App, context: HubContext) -> Any:
+def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
     settings = context.settings
     ingest = raw_topic(app, context.topics.ingest, settings.partitions)
-    outbox = Outbox(app, settings.partitions)
+    lane = outbox.lane()
 
     @app.agent(ingest, concurrency=1, name="admit")
     async def admit(stream: faust.StreamT[bytes]) -> None:
@@ -61,7 +63,20 @@ def register(app: faust.App, context: HubContext) -> Any:
                 agreements=context.agreements.current(), **context.admission_parts()
             )
             for event in events:
-                record = IngestRecord.from_bytes(event.value)
-                await send_admission(outbox, context, record, admitter.admit(record))
+                message = event.message
+                record = read_ingest_record(
+                    event.value,
+                    key=message.key,
+                    position=f"{message.topic}/{message.partition}/{message.offset}",
+                    # The message's own time: a re-delivery yields the identical rejection.
+                    received=format_ms(datetime.fromtimestamp(message.timestamp, UTC)),
+                )
+                if isinstance(record, Rejection):
+                    await lane.send(
+                        context.topics.rejected, record.partner.encode(), record.to_bytes()
+                    )
+                    continue
+                await send_admission(lane, context, record, admitter.admit(record))
+            await lane.flush()  # before the batch is acked
 
     return admit

@@ -137,6 +137,8 @@ class PipelineWatch:
             elif topic == t.released:
                 self.released.add(orjson.loads(value)["suppression_id"])
             elif topic == t.admitted:
+                if b'"tick"' in value and "tick" in orjson.loads(value):
+                    return  # correlate's own time-based tick, not a partner's contribution
                 contribution = Contribution.from_bytes(value)
                 self.metrics.records.labels("admit", contribution.partner).inc()
                 waited = timestamp_ms / 1000 - parse(contribution.received).timestamp()

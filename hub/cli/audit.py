@@ -14,7 +14,7 @@ from rich.table import Table
 from hub.cli.common import console, run, settings, topics
 from hub.kafka_io import read_topics
 from hub.topics import Topics
-from schemas.envelopes import AuditRecord
+from schemas.envelopes import AuditRecord, audit_records_of
 
 
 def select_decisions(
@@ -32,8 +32,9 @@ def select_decisions(
 
 async def audit_from_topic(bootstrap: str, names: Topics) -> list[AuditRecord]:
     return [
-        AuditRecord.from_bytes(message.value)
+        record
         async for message in read_topics(bootstrap, topics=[names.audit], idle_timeout_s=1.0)
+        for record in audit_records_of(message.value)
     ]
 
 

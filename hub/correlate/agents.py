@@ -7,6 +7,7 @@ change is made by the agent that owns the record, and survives restarts with the
 
 from __future__ import annotations
 
+import time
 from collections.abc import MutableMapping
 from typing import Any, cast
 
@@ -14,17 +15,25 @@ import faust
 import orjson
 
 from hub.context import HubContext
+from hub.correlate.dues import DueIndex
 from hub.correlate.merge import apply_tick, due_tick, merge
-from hub.streams import Outbox, raw_topic
+from hub.streams import Outbox, event_batches, make_current, raw_topic
 from hub.timestamps import now_ms
 from schemas.envelopes import Contribution, Tick
 from schemas.merge import MergeRecord
 
 
 def correlate_message(
-    records: MutableMapping[bytes, bytes], key: bytes, offset: int, value: bytes
+    records: MutableMapping[bytes, bytes],
+    key: bytes,
+    offset: int,
+    value: bytes,
+    dues: DueIndex | None = None,
 ) -> bytes | None:
-    """Apply one fusion.admitted message to the table; the curated message to send, if any."""
+    """Apply one fusion.admitted message to the table; the curated message to send, if any.
+
+    ``dues`` learns when the changed record is next due a time-based version.
+    """
     stored = records.get(key)
     record = MergeRecord.from_bytes(stored) if stored is not None else None
     if record is not None and offset <= record.applied_offset:
@@ -42,13 +51,19 @@ def correlate_message(
     record.applied_offset = offset
     encoded = record.to_bytes()
     records[key] = encoded
+    if dues is not None:
+        dues.note(key, record)
     return encoded if material else None
 
 
-def register(app: faust.App, context: HubContext) -> Any:
+# How often the due index is rebuilt from the table even if no partition moved.
+RESCAN_S = 600.0
+
+
+def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
     settings, topics = context.settings, context.topics
     admitted = raw_topic(app, topics.admitted, settings.partitions)
-    outbox = Outbox(app, settings.partitions)
+    lane, ticks = outbox.lane(), outbox.lane()
     records = app.Table(
         "merge",
         key_type=bytes,  # bytes -> Faust's "raw" serializer: the hub encodes JSON itself
@@ -57,22 +72,40 @@ def register(app: faust.App, context: HubContext) -> Any:
         default=None,
     )
 
-    # concurrency=1: only one actor writes the table (Faust guide). Event by event, not in
-    # batches: the table takes its changelog and RocksDB partition from the current event.
+    # concurrency=1: only one actor writes the table (Faust guide).
     @app.agent(admitted, concurrency=1, name="correlate")
     async def correlate(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            key = cast(bytes, event.key)  # fusion.admitted is keyed by canonical key
-            curated_value = correlate_message(records, key, event.message.offset, event.value)
-            if curated_value is not None:
-                await outbox.send(topics.curated, key, curated_value)
+        async for events in event_batches(stream, settings):
+            for event in events:
+                # The table takes its changelog and RocksDB partition from the current event.
+                make_current(stream, event)
+                key = cast(bytes, event.key)  # fusion.admitted is keyed by canonical key
+                offset = event.message.offset
+                curated = correlate_message(records, key, offset, event.value, dues)
+                if curated is not None:
+                    await lane.send(topics.curated, key, curated)
+            await lane.flush()  # before the batch is acked
+
+    dues = DueIndex()
+    scanned: dict[str, Any] = {"assignment": None, "at": 0.0}
 
     @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
     async def sweep() -> None:
+        """Send a tick for each record due a time-based version (ended embargo, expiry)."""
+        assignment = frozenset(app.consumer.assignment())
+        if assignment != scanned["assignment"] or time.monotonic() - scanned["at"] > RESCAN_S:
+            # Partitions moved (or a long while passed): the index is rebuilt from the
+            # table this worker now holds.
+            dues.rebuild(list(records.items()))
+            scanned.update(assignment=assignment, at=time.monotonic())
         now = now_ms()
-        for key, stored in list(records.items()):
+        for key in dues.pop_due(now):
+            stored = records.get(key)
+            if stored is None:
+                continue
             tick = due_tick(MergeRecord.from_bytes(stored), now)
             if tick is not None:
-                await outbox.send(topics.admitted, key, Tick(key.decode(), tick, now).to_bytes())
+                await ticks.send(topics.admitted, key, Tick(key.decode(), tick, now).to_bytes())
+        await ticks.flush()
 
     return correlate

@@ -164,3 +164,19 @@ def expire(record: MergeRecord, now: str) -> MergeRecord | None:
     return replace(
         record, version=record.version + 1, modified=modified, expired=True, changes=["expiry"]
     )
+
+
+def next_due(record: MergeRecord) -> str | None:
+    """The earliest moment ``due_tick`` will have a version for ``record``, if no new
+    contribution comes first: the first embargo not yet released, or the expiry."""
+    moments = [
+        c.embargo_until
+        for c in record.contributions.values()
+        if c.embargo_until is not None and parse(record.modified) < parse(c.embargo_until)
+    ]
+    live = [c for c in record.contributions.values() if not c.revoked]
+    if live and not (record.expired or record.revoked):
+        untils = [c.valid_until for c in live]
+        if all(until is not None for until in untils):
+            moments.append(max_ts([u for u in untils if u is not None]))
+    return min(moments, key=parse) if moments and record.version else None

@@ -8,9 +8,9 @@ import faust
 import orjson
 
 from hub.context import HubContext
-from hub.disseminate.audiences import audiences_for, audit_records, publish
+from hub.disseminate.audiences import audiences_for, publish, version_audit
 from hub.kafka_admin import ensure_topics
-from hub.streams import event_batches, raw_topic
+from hub.streams import Outbox, event_batches, raw_topic
 from hub.topics import Topics
 from protocols.audience import Audience
 from schemas.merge import MergeRecord
@@ -24,20 +24,19 @@ def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
     return topics.liaison(audience.name)
 
 
-def register(app: faust.App, context: HubContext) -> Any:
+def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
     settings, topics = context.settings, context.topics
     curated = raw_topic(app, topics.curated, settings.partitions)
-    audit = raw_topic(app, topics.audit, settings.partitions)
-    outlets: dict[str, Any] = {}
+    lane = outbox.lane()
+    known_topics: set[str] = set()
 
-    async def outlet(name: str) -> Any:
-        if name not in outlets:
+    async def ensure_topic(name: str) -> None:
+        if name not in known_topics:
             # An audience can appear while the worker runs (a partner onboarded by a new
             # agreement file); its topic is created before the first send, which would
             # otherwise wait on metadata for a topic nobody creates.
             await ensure_topics(settings.broker, [name], settings.partitions)
-            outlets[name] = raw_topic(app, name, settings.partitions)
-        return outlets[name]
+            known_topics.add(name)
 
     @app.agent(curated, concurrency=1, name="disseminate")
     async def disseminate(stream: faust.StreamT[bytes]) -> None:
@@ -46,18 +45,22 @@ def register(app: faust.App, context: HubContext) -> Any:
             audiences = audiences_for(agreements)
             for event in events:
                 record = MergeRecord.from_bytes(event.value)
-                for publication in publish(
+                publications = publish(
                     record, audiences, agreements, hub_identity=context.hub_identity
-                ):
-                    # Every decision is audited, also for an audience that gets nothing.
-                    for entry in audit_records(record, publication):
-                        await audit.send(key=entry.object_id.encode(), value=entry.to_bytes())
+                )
+                for publication in publications:
                     if publication.stix is None:
                         continue
                     topic = audience_topic(topics, publication.audience, publication.crime_code)
-                    await (await outlet(topic)).send(
-                        key=publication.stix["id"].encode(),
-                        value=orjson.dumps(publication.stix, option=orjson.OPT_SORT_KEYS),
+                    await ensure_topic(topic)
+                    await lane.send(
+                        topic,
+                        publication.stix["id"].encode(),
+                        orjson.dumps(publication.stix, option=orjson.OPT_SORT_KEYS),
                     )
+                # Every decision is audited, also for an audience that gets nothing.
+                audit = version_audit(record, publications)
+                await lane.send(topics.audit, audit.object_id.encode(), audit.to_bytes())
+            await lane.flush()  # before the batch is acked
 
     return disseminate

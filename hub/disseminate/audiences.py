@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,7 @@ from hub.disseminate.views import attribution_ref, indicator_view, partner_ident
 from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
 from protocols.decision import Decision, allowed_contributions, decide
 from schemas.agreement import PartnerAgreement
-from schemas.envelopes import AuditRecord
+from schemas.envelopes import AuditedDecision, VersionAudit
 from schemas.merge import MergeRecord, PartnerContribution
 
 
@@ -28,10 +27,13 @@ class Publication:
 
 def crime_code_of(visible: list[PartnerContribution]) -> str:
     """The code most visible contributions agree on; a determined code beats undetermined."""
-    counts = Counter(c.crime_code for c in visible if c.crime_code != UNDETERMINED)
+    counts: dict[str, int] = {}
+    for c in visible:
+        if c.crime_code != UNDETERMINED:
+            counts[c.crime_code] = counts.get(c.crime_code, 0) + 1
     if not counts:
         return UNDETERMINED
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
 def audiences_for(
@@ -100,21 +102,25 @@ def publish(
     return publications
 
 
-def audit_records(record: MergeRecord, publication: Publication) -> list[AuditRecord]:
-    """One audit record per decision of a publication, for ``fusion.audit``.
+def version_audit(record: MergeRecord, publications: list[Publication]) -> VersionAudit:
+    """Every decision of one version's publications, for ``fusion.audit``.
 
     Stamped with the version's `modified`, not the wall clock, so a replay reproduces the
-    trail exactly (and re-deliveries are exact duplicates).
+    trail exactly (and re-deliveries are exact duplicates). Audiences that get nothing are
+    in it too: a refusal is a decision.
     """
-    return [
-        AuditRecord(
-            object_id=record.indicator_id,
-            version=record.modified,
-            audience=publication.audience.label,
-            partner=decision.partner,
-            allowed=decision.allowed,
-            rule=str(decision.rule),
-            decided_at=record.modified,
-        )
-        for decision in publication.decisions
-    ]
+    return VersionAudit(
+        object_id=record.indicator_id,
+        version=record.modified,
+        decided_at=record.modified,
+        decisions=[
+            AuditedDecision(
+                audience=publication.audience.label,
+                partner=decision.partner,
+                allowed=decision.allowed,
+                rule=str(decision.rule),
+            )
+            for publication in publications
+            for decision in publication.decisions
+        ],
+    )

@@ -10,6 +10,7 @@ see one increasing version history per id.
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from hub.canonical import STIX_NAMESPACE
@@ -20,14 +21,18 @@ from schemas.agreement import PartnerAgreement
 from schemas.merge import MergeRecord, PartnerContribution
 
 
+# Cached: a uuid5 costs more than building the rest of a view, and there are few partners.
+@lru_cache(maxsize=4096)
 def hub_identity_id(name: str) -> str:
     return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:' + name)}"
 
 
+@lru_cache(maxsize=4096)
 def partner_identity_id(partner: str) -> str:
     return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:partner:' + partner)}"
 
 
+@lru_cache(maxsize=4096)
 def sector_identity_id(sector: str) -> str:
     """The identity that stands for every partner of a sector ("a bank")."""
     return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:sector:' + sector)}"

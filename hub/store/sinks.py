@@ -39,7 +39,7 @@ from hub.store.errors import BadObjectError
 from hub.store.store import Store
 from hub.store.versions import ObjectVersion
 from hub.topics import Topics
-from schemas.envelopes import AuditRecord
+from schemas.envelopes import AuditRecord, audit_records_of
 
 log = logging.getLogger(__name__)
 _RETRY_S = (1.0, 2.0, 5.0, 10.0)
@@ -112,7 +112,7 @@ class Absorber:
                         raise ValueError("a status report must be a JSON object")
                     reports.append(report)
                 elif route == "audit":
-                    audit.append(AuditRecord.from_bytes(value))
+                    audit.extend(audit_records_of(value))
                 elif isinstance(route, CollectionSpec):
                     specs[route.id] = route
                     versions.setdefault(route.id, []).append(ObjectVersion.from_json(value))

@@ -118,3 +118,29 @@ async def test_worker_killed_mid_run_loses_nothing(hub: HubProcess) -> None:
     assert all(len(variants) == 1 for variants in by_version.values())
     duplicates = len(curated) - len(by_version)
     print(f"\nre-delivered exact duplicates after SIGKILL: {duplicates} of {len(curated)}")
+
+
+async def test_an_unreadable_ingest_message_is_rejected_and_admission_goes_on(
+    hub: HubProcess,
+) -> None:
+    good = make_feed(distinct=5, records=5, invalid=0, seed=23)
+    hub.start()
+    async with IngestProducer(hub.bootstrap, hub.topics.ingest) as producer:
+        await producer.send_to(hub.topics.ingest, b"isp-northnet", b"this is not an envelope")
+        for record in good.records:
+            await producer.send(record)
+        await producer.flush()
+    curated = await collect(
+        hub.bootstrap,
+        prefix=hub.topics.analysts_prefix(),
+        until=lambda messages: set(latest_versions(messages)) >= set(good.expected),
+        timeout_s=120,
+    )
+    assert set(latest_versions(curated)) == set(good.expected), hub.log_tail()
+    [rejected] = [
+        Rejection.from_bytes(m.value)
+        async for m in read_topics(hub.bootstrap, topics=[hub.topics.rejected])
+    ]
+    assert rejected.reason.code == "unreadable-ingest-record"
+    assert rejected.partner == "isp-northnet"
+    assert rejected.payload == "this is not an envelope"

@@ -28,7 +28,7 @@ from hub.timestamps import now_ms, parse
 from hub.topics import Topics
 from protocols.rules import ALLOWING
 from protocols.tlp import TLP2_IDS, Tlp
-from schemas.envelopes import AuditRecord
+from schemas.envelopes import AuditRecord, audit_records_of
 from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.hub_process import REPO, HubProcess
@@ -106,7 +106,7 @@ class Outcome:
     store_files: list[Path]
 
     def audit(self) -> list[AuditRecord]:
-        return [AuditRecord.from_bytes(m.value) for m in self.on(self.topics.audit)]
+        return [r for m in self.on(self.topics.audit) for r in audit_records_of(m.value)]
 
     def on(self, topic: str) -> list[TopicMessage]:
         return [m for m in self.messages if m.topic == topic]
@@ -227,7 +227,9 @@ async def outcome(
         async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
             killed_at = await play(hub, server, watcher)
             messages = list(watcher.messages)
-        audit = [AuditRecord.from_bytes(m.value) for m in messages if m.topic == hub.topics.audit]
+        audit = [
+            r for m in messages if m.topic == hub.topics.audit for r in audit_records_of(m.value)
+        ]
         decisions = len({(a.object_id, a.version, a.audience, a.partner) for a in audit})
         held = sum(len(h) for h in holdings(hub.topics, messages).values())
         store_audit, collections = await read_store(server, decisions, held)

@@ -26,7 +26,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.disseminate.audiences import audit_records, publish
+from hub.disseminate.audiences import publish, version_audit
 from hub.disseminate.views import partner_identity_id, sector_identity_id
 from hub.timestamps import parse
 from protocols.audience import HUB_ANALYSTS, Audience
@@ -225,7 +225,7 @@ def test_no_audience_receives_what_the_rules_deny(
             assert alone.stix == publication.stix
         assert (publication.stix is None) == (not allowed)
 
-        audit = audit_records(merged, publication)
+        audit = version_audit(merged, [publication]).records()
         assert [(r.partner, r.allowed, r.rule) for r in audit] == [
             (d.partner, d.allowed, str(d.rule)) for d in decisions
         ]

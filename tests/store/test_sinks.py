@@ -51,11 +51,21 @@ async def test_a_batch_lands_in_collections_statuses_and_the_audit_trail(store: 
     audit = {
         "object_id": indicator_id(1),
         "version": "2026-11-20T08:00:00.000Z",
-        "audience": "analysts",
-        "partner": "isp-northnet",
-        "allowed": True,
-        "rule": "analysts-see-all",
         "decided_at": "2026-11-20T08:00:00.000Z",
+        "decisions": [
+            {
+                "audience": "analysts",
+                "partner": "isp-northnet",
+                "allowed": True,
+                "rule": "analysts-within-clearance",
+            },
+            {
+                "audience": "liaison:nca",
+                "partner": "isp-northnet",
+                "allowed": False,
+                "rule": "no-liaison-consent",
+            },
+        ],
     }
     absorber = Absorber(store, SinkRoutes(TOPICS))
     absorbed = await absorber.absorb(
@@ -69,7 +79,7 @@ async def test_a_batch_lands_in_collections_statuses_and_the_audit_trail(store: 
             (TOPICS.audit, orjson.dumps(audit)),
         ]
     )
-    assert (absorbed.versions, absorbed.reports, absorbed.audit_records) == (4, 1, 1)
+    assert (absorbed.versions, absorbed.reports, absorbed.audit_records) == (4, 1, 2)
     assert len(absorbed.unreadable) == 1 and "liaison.nca" in absorbed.unreadable[0]
 
     async def ids(collection_id: str) -> list[str]:
@@ -81,4 +91,4 @@ async def test_a_batch_lands_in_collections_statuses_and_the_audit_trail(store: 
     assert await ids(liaison_collection("nca").id) == [indicator_id(3)]
     status = await store.get_status(status_id)
     assert status is not None and status.status == "complete"
-    assert len(await store.query_audit(object_id=indicator_id(1))) == 1
+    assert len(await store.query_audit(object_id=indicator_id(1))) == 2

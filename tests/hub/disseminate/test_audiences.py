@@ -6,11 +6,12 @@ from typing import Any
 
 import orjson
 
-from hub.disseminate.audiences import audiences_for, audit_records, publish
+from hub.disseminate.audiences import audiences_for, publish, version_audit
 from hub.disseminate.views import partner_identity_id, sector_identity_id
 from protocols.audience import HUB_ANALYSTS, Audience
 from protocols.rules import Rule
 from protocols.tlp import Tlp
+from schemas.envelopes import VersionAudit
 from schemas.merge import MergeRecord
 from tests.protocols.builders import AGREEMENTS, HUB, MODIFIED, contribution, record
 
@@ -88,10 +89,13 @@ def test_an_audience_that_may_see_nothing_receives_nothing() -> None:
     assert [d.rule for d in publication.decisions] == [Rule.RED_STAYS_IN_HUB]
 
 
-def test_every_decision_becomes_one_audit_record() -> None:
+def test_every_decision_of_a_version_is_in_its_one_audit_message() -> None:
     merged = _merged()
     publications = publish(merged, [HUB_ANALYSTS, NCA], AGREEMENTS, hub_identity=HUB)
-    records = [r for p in publications for r in audit_records(merged, p)]
+    audit = version_audit(merged, publications)
+    records = VersionAudit.from_bytes(audit.to_bytes()).records()
+    assert {r.object_id for r in records} == {merged.indicator_id}
+    assert {(r.version, r.decided_at) for r in records} == {(merged.modified, merged.modified)}
     assert len(records) == 6
     assert {(r.audience, r.partner, r.allowed, r.rule) for r in records} == {
         ("analysts", "av-c", True, "analysts-within-clearance"),

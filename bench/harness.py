@@ -1,0 +1,47 @@
+"""What the pipeline benchmarks share: a throwaway Kafka node and addresses no list holds."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hub.admit.warninglists import shipped_index
+from hub.broker import KafkaLauncher, free_ports
+from hub.canonical import observable
+
+
+def c2_addresses(count: int, start: str) -> list[str]:
+    """``count`` consecutive public addresses from ``start`` that no warninglist holds.
+
+    A benchmark feeding an address the known-benign lists hold (a public resolver, say)
+    would wait for a curated indicator the hub rightly never makes.
+    """
+    index = shipped_index()
+    addresses: list[str] = []
+    number = int(ipaddress.IPv4Address(start))
+    while len(addresses) < count:
+        address = str(ipaddress.IPv4Address(number))
+        number += 1
+        if address.endswith((".0", ".255")) or index.match(observable("ipv4-addr", address)):
+            continue
+        addresses.append(address)
+    return addresses
+
+
+@contextmanager
+def kafka_node(workdir: Path) -> Iterator[KafkaLauncher]:
+    """A single Kafka node on free ports (jars from the shared cache), stopped afterwards."""
+    port, controller = free_ports(2)
+    launcher = KafkaLauncher(home=workdir / "kafka", port=port, controller_port=controller)
+    launcher.fetch()
+    launcher.format()
+    launcher.start(timeout=120)
+    try:
+        yield launcher
+    finally:
+        launcher.stop()
