@@ -1,12 +1,13 @@
 """Pipeline benchmark: the hub end to end beside a raw aiokafka passthrough, one broker.
 
-    python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10]
+    python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10] [--workers 1]
 
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
 1. passthrough: a separate process consumes the ingest records with aiokafka and produces
    them unchanged to another topic - the ceiling any Kafka consumer-producer reaches here;
-2. the hub: a real worker (admit, correlate, disseminate) from fusion.ingest to the
-   analysts topics, for the same records, indicators/s from first send to last curated;
+2. the hub: real workers (admit, correlate, disseminate; one unless --workers) from
+   fusion.ingest to the analysts topics, for the same records, indicators/s from first send
+   to last curated, and the workers' CPU time per indicator;
 3. latency: records offered at a fixed rate, p50/p99 from send to curated arrival.
 The last line is `pipeline indicators_per_s=N passthrough_per_s=N ratio=R p50_ms=N p99_ms=N`.
 """

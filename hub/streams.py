@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from typing import Any, cast
 
 import faust
+import faust.streams as faust_streams
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from faust.types import EventT, StreamT, TopicT
 
@@ -39,13 +43,22 @@ def event_batches(stream: StreamT[Any], settings: HubSettings) -> AsyncIterator[
     return cast(AsyncIterator[list[EventT[Any]]], batches)
 
 
-def make_current(stream: StreamT[Any], event: EventT[Any]) -> None:
-    """Make ``event`` the stream's current event, as Faust does when iterating one by one.
+# Kafka's default partitioner hashes the key with murmur2 (pure Python in aiokafka). The
+# same key goes to several topics - a curated id to each audience and the audit - so the
+# hash is kept for the keys of the last few batches.
+_key_hash = lru_cache(maxsize=1 << 14)(murmur2)
+
+
+def make_current(event: EventT[Any]) -> None:
+    """Make ``event`` the current event for the tables, as Faust does one by one.
 
     A Faust table writes its changelog (and RocksDB) partition from the current event; in
-    a batch the agent sets it before touching the table for each event.
+    a batch the agent sets it before touching the table for each event. Only the context
+    variable the tables read is set: the stream's own ``current_event`` attribute is what
+    ``take_events`` files the next incoming message under, and overwriting it would file
+    that message under an event already handled.
     """
-    cast(faust.Stream[Any], stream)._set_current_event(event)
+    faust_streams._current_event.set(weakref.ref(event))
 
 
 class OutboxError(RuntimeError):
@@ -68,7 +81,6 @@ class Outbox:
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
         self._partitions: dict[str, list[int]] = {}
-        self._partitioner = DefaultPartitioner()
 
     async def producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -93,7 +105,7 @@ class Outbox:
         if partitions is None:
             producer = await self.producer()
             partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
-        return int(self._partitioner(key, partitions, partitions))
+        return partitions[(int(_key_hash(key)) & 0x7FFFFFFF) % len(partitions)]
 
     def lane(self) -> Lane:
         return Lane(self)
@@ -114,7 +126,7 @@ class Lane:
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
         self._open: dict[tuple[str, int], BatchBuilder] = {}
-        self._sent: list[asyncio.Future[Any]] = []
+        self._sent: list[tuple[str, int, asyncio.Future[Any]]] = []
 
     async def send(self, topic: str, key: bytes, value: bytes) -> None:
         """Add one message; it is written by the next ``flush`` at the latest."""
@@ -124,13 +136,17 @@ class Lane:
             batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
         if batch.append(key=key, value=value, timestamp=None) is None:  # the batch is full
             await self._send(topic, partition, batch)
+            # A fresh batch takes any first message, however large; the broker judges it.
             batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                raise OutboxError(f"a message of {len(value)} bytes does not fit a batch")
+            batch.append(key=key, value=value, timestamp=None)
 
     async def _send(self, topic: str, partition: int, batch: BatchBuilder) -> None:
         producer = await self._outbox.producer()
-        self._sent.append(await producer.send_batch(batch, topic, partition=partition))
+        try:
+            future = await producer.send_batch(batch, topic, partition=partition)
+            self._sent.append((topic, partition, future))
+        except KafkaError as exc:
+            raise OutboxError(f"a batch for {topic}/{partition} was refused: {exc!r}") from exc
 
     async def flush(self) -> None:
         """Write every message added on this lane; raise if any was not written."""
@@ -140,9 +156,13 @@ class Lane:
         if not self._sent:
             return
         sent, self._sent = self._sent, []
-        results = await asyncio.gather(*sent, return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
+        results = await asyncio.gather(*(future for _, _, future in sent), return_exceptions=True)
+        failures = [
+            f"{topic}/{partition}: {result!r}"
+            for (topic, partition, _), result in zip(sent, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
         if failures:
             raise OutboxError(
-                f"{len(failures)} of {len(sent)} batches not written: {failures[0]!r}"
+                f"{len(failures)} of {len(sent)} batches not written; first {failures[0]}"
             )

@@ -78,7 +78,7 @@ def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
         async for events in event_batches(stream, settings):
             for event in events:
                 # The table takes its changelog and RocksDB partition from the current event.
-                make_current(stream, event)
+                make_current(event)
                 key = cast(bytes, event.key)  # fusion.admitted is keyed by canonical key
                 offset = event.message.offset
                 curated = correlate_message(records, key, offset, event.value, dues)

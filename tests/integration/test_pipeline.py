@@ -123,7 +123,7 @@ async def test_worker_killed_mid_run_loses_nothing(hub: HubProcess) -> None:
 async def test_an_unreadable_ingest_message_is_rejected_and_admission_goes_on(
     hub: HubProcess,
 ) -> None:
-    good = make_feed(distinct=5, records=5, invalid=0, seed=23)
+    good = make_feed(distinct=5, records=20, invalid=0, seed=23)
     hub.start()
     async with IngestProducer(hub.bootstrap, hub.topics.ingest) as producer:
         await producer.send_to(hub.topics.ingest, b"isp-northnet", b"this is not an envelope")

@@ -1,0 +1,87 @@
+"""The agents' outbox against the real broker: partitions, flush, and what it refuses."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from hub.kafka_admin import ensure_topics
+from hub.kafka_io import read_topics
+from hub.settings import HubSettings
+from hub.streams import MAX_BATCH_BYTES, Outbox, OutboxError
+from tests.integration.broker_fixture import KafkaBroker
+
+pytestmark = pytest.mark.integration
+
+
+async def partitions_by_key(bootstrap: str, topic: str) -> dict[bytes, int]:
+    return {m.key: m.partition async for m in read_topics(bootstrap, topics=[topic]) if m.key}
+
+
+async def test_a_keyed_message_lands_where_kafkas_default_partitioner_puts_it(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # Correlate relies on it: every statement about one key must meet in one partition,
+    # whether admit (through the outbox) or a release (plain producer) sent it.
+    tag = uuid.uuid4().hex[:8]
+    through_outbox, through_producer = f"outbox-{tag}", f"plain-{tag}"
+    await ensure_topics(kafka_broker.bootstrap, [through_outbox, through_producer], 4)
+    keys = [f"ipv4-addr|91.216.{n // 256}.{n % 256}".encode() for n in range(300)]
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id=f"outbox-{tag}"))
+    lane = outbox.lane()
+    for key in keys:
+        await lane.send(through_outbox, key, b"{}")
+    await lane.flush()
+    await outbox.stop()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    await producer.start()
+    try:
+        for key in keys:
+            await producer.send(through_producer, b"{}", key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    ours = await partitions_by_key(kafka_broker.bootstrap, through_outbox)
+    kafkas = await partitions_by_key(kafka_broker.bootstrap, through_producer)
+    assert set(ours) == set(keys)
+    assert ours == kafkas
+    assert len(set(ours.values())) == 4  # spread over every partition
+
+
+async def test_flush_writes_everything_in_order_per_key(kafka_broker: KafkaBroker) -> None:
+    tag = uuid.uuid4().hex[:8]
+    topic = f"order-{tag}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 4)
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id=f"order-{tag}"))
+    lane = outbox.lane()
+    # More than one batch's worth, so batches fill and go out before the flush too.
+    value = b"v" * 1000
+    count = 3 * MAX_BATCH_BYTES // len(value)
+    for n in range(count):
+        await lane.send(topic, f"k{n % 7}".encode(), value + str(n).encode())
+    await lane.flush()
+    await outbox.stop()
+    seen: dict[bytes, list[int]] = {}
+    async for m in read_topics(kafka_broker.bootstrap, topics=[topic]):
+        seen.setdefault(m.key or b"", []).append(int(m.value[len(value) :]))
+    assert sum(len(v) for v in seen.values()) == count
+    assert all(numbers == sorted(numbers) for numbers in seen.values())
+
+
+async def test_a_message_the_broker_refuses_fails_the_flush_loudly(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # Above the broker's message.max.bytes (1 MiB by default): never silently dropped.
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id="outbox-big"))
+    topic = f"big-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 1)
+    lane = outbox.lane()
+    try:
+        await lane.send(topic, b"small", b"fine")
+        with pytest.raises(OutboxError, match=topic):
+            await lane.send(topic, b"k", b"x" * (2 * 1024 * 1024))
+            await lane.flush()
+    finally:
+        await outbox.stop()
