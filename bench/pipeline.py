@@ -4,7 +4,10 @@
 
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
 1. passthrough: a separate process consumes the ingest records with aiokafka and produces
-   them unchanged to another topic - the ceiling any Kafka consumer-producer reaches here;
+   them unchanged to another topic - the ceiling any Kafka consumer-producer reaches here
+   (the `ratio` of the last line is against it); then the same through one Faust stage
+   that does no work (bench/faust_passthrough.py) - the ceiling of each of the hub's three
+   Faust stages;
 2. the hub: real workers (admit, correlate, disseminate; one unless --workers) from
    fusion.ingest to the analysts topics, for the same records, indicators/s from first send
    to last curated, and the workers' CPU time per indicator;
@@ -36,6 +39,7 @@ from hub.kafka_io import new_ingest_record, topic_regex
 from schemas.envelopes import Origin
 from tests.integration.hub_process import HubProcess
 
+FAUST_PASSTHROUGH = Path(__file__).with_name("faust_passthrough.py")
 PARTNERS = ("isp-northnet", "bank-meridian", "av-sentinel")
 PASSTHROUGH = """
 import asyncio, sys
@@ -132,15 +136,20 @@ async def wait_for(
     return arrivals
 
 
-async def passthrough(bootstrap: str, addresses: list[str]) -> float:
+async def passthrough(bootstrap: str, addresses: list[str], command: list[str]) -> float:
+    """Messages/s a consume->produce process ``command`` (+ bootstrap, source, sink) forwards."""
     source, sink = f"pt-in-{uuid.uuid4().hex[:6]}", f"pt-out-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [source, sink], 4)
-    process = subprocess.Popen([sys.executable, "-c", PASSTHROUGH, bootstrap, source, sink])
+    process = subprocess.Popen([*command, bootstrap, source, sink])
     try:
-        await asyncio.sleep(3.0)  # let the consumer join its group
+        # One message through first: the process has joined its group and has partitions.
+        await produce(bootstrap, source, records(addresses[:1], "pt-warm"))
+        await wait_for(bootstrap, topics=[sink], pattern=None, count=1)
         batch, count = records(addresses, "pt"), len(addresses)
         start = time.perf_counter()
-        waiter = asyncio.create_task(wait_for(bootstrap, topics=[sink], pattern=None, count=count))
+        waiter = asyncio.create_task(
+            wait_for(bootstrap, topics=[sink], pattern=None, count=count + 1)
+        )
         await produce(bootstrap, source, batch)
         arrivals = await waiter
         return count / (arrivals[-1][0] - start)
@@ -221,8 +230,14 @@ async def main() -> None:
         tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp,
         kafka_node(Path(tmp)) as launcher,
     ):
-        ceiling = await passthrough(launcher.bootstrap, throughput_set)
+        ceiling = await passthrough(
+            launcher.bootstrap, throughput_set, [sys.executable, "-c", PASSTHROUGH]
+        )
         print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
+        faust_ceiling = await passthrough(
+            launcher.bootstrap, throughput_set, [sys.executable, str(FAUST_PASSTHROUGH)]
+        )
+        print(f"passthrough (one Faust stage, no work):  {faust_ceiling:,.0f} messages/s")
         hub = HubProcess(bootstrap=launcher.bootstrap, workdir=Path(tmp))
         # Further workers of the same hub: same app id and topics, state dirs of their own.
         others = [
