@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import weakref
 from collections.abc import AsyncIterator
 from functools import lru_cache
@@ -17,6 +19,8 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from faust.types import EventT, StreamT, TopicT
 
 from hub.settings import HubSettings
+
+log = logging.getLogger(__name__)
 
 
 def raw_topic(app: faust.App, name: str, partitions: int) -> TopicT:
@@ -166,3 +170,25 @@ class Lane:
             raise OutboxError(
                 f"{len(failures)} of {len(sent)} batches not written; first {failures[0]}"
             )
+
+
+# The worker's exit status when an agent's output could not be written (EX_SOFTWARE).
+EXIT_OUTPUT_UNWRITTEN = 70
+
+
+async def flush_before_ack(lane: Lane) -> None:
+    """Flush an agent's lane before its batch is acked - or end the worker at once.
+
+    If the output cannot be written, raising would not do: ``take_events`` acks the batch
+    in a ``finally`` as the agent unwinds, and Faust would then commit offsets whose output
+    never reached Kafka. Ending the process skips that, so the restarted worker (Compose,
+    Kubernetes and systemd restart it) takes the batch again from the last commit: a broker
+    outage costs a restart, never data.
+    """
+    try:
+        await lane.flush()
+    except OutboxError:
+        log.critical("output not written; exiting before the batch is acked", exc_info=True)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(EXIT_OUTPUT_UNWRITTEN)

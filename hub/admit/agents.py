@@ -10,7 +10,7 @@ import orjson
 
 from hub.admit.admission import Admission, Admitter, read_ingest_record
 from hub.context import HubContext
-from hub.streams import Lane, Outbox, event_batches, raw_topic
+from hub.streams import Lane, Outbox, event_batches, flush_before_ack, raw_topic
 from hub.timestamps import format_ms
 from schemas.envelopes import IngestRecord, Rejection
 
@@ -77,6 +77,6 @@ def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
                     )
                     continue
                 await send_admission(lane, context, record, admitter.admit(record))
-            await lane.flush()  # before the batch is acked
+            await flush_before_ack(lane)
 
     return admit

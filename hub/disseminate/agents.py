@@ -10,7 +10,7 @@ import orjson
 from hub.context import HubContext
 from hub.disseminate.audiences import audiences_for, publish, version_audit
 from hub.kafka_admin import ensure_topics
-from hub.streams import Outbox, event_batches, raw_topic
+from hub.streams import Outbox, event_batches, flush_before_ack, raw_topic
 from hub.topics import Topics
 from protocols.audience import Audience
 from schemas.merge import MergeRecord
@@ -61,6 +61,6 @@ def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
                 # Every decision is audited, also for an audience that gets nothing.
                 audit = version_audit(record, publications)
                 await lane.send(topics.audit, audit.object_id.encode(), audit.to_bytes())
-            await lane.flush()  # before the batch is acked
+            await flush_before_ack(lane)
 
     return disseminate

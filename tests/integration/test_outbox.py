@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import uuid
 
 import pytest
@@ -10,8 +12,9 @@ from aiokafka import AIOKafkaProducer
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import read_topics
 from hub.settings import HubSettings
-from hub.streams import MAX_BATCH_BYTES, Outbox, OutboxError
+from hub.streams import EXIT_OUTPUT_UNWRITTEN, MAX_BATCH_BYTES, Outbox, OutboxError
 from tests.integration.broker_fixture import KafkaBroker
+from tests.integration.hub_process import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +88,41 @@ async def test_a_message_the_broker_refuses_fails_the_flush_loudly(
             await lane.flush()
     finally:
         await outbox.stop()
+
+
+UNWRITABLE = """
+import asyncio, sys
+from hub.settings import HubSettings
+from hub.streams import Outbox, flush_before_ack
+
+async def main(bootstrap, topic):
+    lane = Outbox(HubSettings(broker=bootstrap, app_id="outbox-exit")).lane()
+    await lane.send(topic, b"k", b"x" * (2 * 1024 * 1024))
+    await flush_before_ack(lane)
+    print("acked")  # never reached
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_worker_ends_rather_than_ack_a_batch_whose_output_was_refused(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # take_events acks a batch in a finally as the agent unwinds: a worker that raised would
+    # commit input whose output never reached Kafka. It must end before that instead.
+    topic = f"refused-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 1)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        UNWRITABLE,
+        kafka_broker.bootstrap,
+        topic,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == EXIT_OUTPUT_UNWRITTEN, stderr.decode()
+    assert b"acked" not in stdout
+    assert b"output not written" in stderr and topic.encode() in stderr
