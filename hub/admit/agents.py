@@ -14,25 +14,51 @@ from hub.streams import Lane, Outbox, event_batches, flush_before_ack, raw_topic
 from hub.timestamps import format_ms
 from schemas.envelopes import IngestRecord, Rejection
 
+# Far below the broker's 1 MiB message limit. A report lists every object, and an envelope
+# of tiny invalid items (`[1, 1, 1, ...]`) makes a report forty times its own size: written
+# whole, it would be refused by the broker on every retry.
+STATUS_LIMIT = 512 * 1024
+
 
 def status_report(record: IngestRecord, admission: Admission) -> bytes:
-    """One message per ingest record saying what became of each of its objects."""
-    return orjson.dumps(
+    """One message per ingest record saying what became of each of its objects.
+
+    A report too large to write whole names no object: it says how many were admitted and
+    rejected, and the TAXII status fails every posted object with that sentence (each
+    rejection, with its reason, is on fusion.rejected).
+    """
+    header = {
+        "ingest_id": record.ingest_id,
+        "partner": record.partner,
+        "received": record.received,
+        "origin": {"channel": record.origin.channel, "name": record.origin.name},
+    }
+    successes = [o for o in admission.outcomes if o.admitted]
+    failures = [o for o in admission.outcomes if not o.admitted]
+    report = orjson.dumps(
         {
-            "ingest_id": record.ingest_id,
-            "partner": record.partner,
-            "received": record.received,
-            "origin": {"channel": record.origin.channel, "name": record.origin.name},
+            **header,
             "successes": [
-                {"id": o.id, "version": o.version, "message": o.message}
-                for o in admission.outcomes
-                if o.admitted
+                {"id": o.id, "version": o.version, "message": o.message} for o in successes
             ],
             "failures": [
-                {"id": o.id, "version": o.version, "message": o.message}
-                for o in admission.outcomes
-                if not o.admitted
+                {"id": o.id, "version": o.version, "message": o.message} for o in failures
             ],
+        }
+    )
+    if len(report) <= STATUS_LIMIT:
+        return report
+    summary = (
+        f"the admission report of {len(admission.outcomes)} objects is too large to itemise: "
+        f"{len(successes)} admitted, {len(failures)} rejected; fusion.rejected holds each "
+        "rejection with its reason"
+    )
+    return orjson.dumps(
+        {
+            **header,
+            "successes": [],
+            "failures": [{"id": None, "version": None, "message": summary}],
+            "truncated": True,
         }
     )
 
