@@ -83,8 +83,25 @@ class Outbox:
         self._bootstrap = settings.broker
         self._client_id = f"{settings.app_id}-outbox"
         self._producer: AIOKafkaProducer | None = None
+        self._packed: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
         self._partitions: dict[str, list[int]] = {}
+
+    async def packed_producer(self) -> AIOKafkaProducer:
+        """A gzip producer for the rare large message (see ``COMPRESS_ABOVE``)."""
+        if self._packed is None:
+            async with self._starting:
+                if self._packed is None:
+                    packed = AIOKafkaProducer(
+                        bootstrap_servers=self._bootstrap,
+                        client_id=f"{self._client_id}-packed",
+                        acks="all",
+                        compression_type="gzip",
+                        max_request_size=64 << 20,  # the broker's limit is what counts
+                    )
+                    await packed.start()
+                    self._packed = packed
+        return self._packed
 
     async def producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -115,13 +132,18 @@ class Outbox:
         return Lane(self)
 
     async def stop(self) -> None:
-        if self._producer is not None:
-            producer, self._producer = self._producer, None
-            await producer.stop()  # stop() flushes what is still queued
+        for producer in (self._producer, self._packed):
+            if producer is not None:
+                await producer.stop()  # stop() flushes what is still queued
+        self._producer = self._packed = None
 
 
 # One produce request carries many messages; well under the broker's 1 MiB default.
 MAX_BATCH_BYTES = 512 * 1024
+# A message above this goes gzip-compressed on its own. The API takes envelopes up to the
+# broker's limit *compressed*, so a rejection that copies one whole is as large uncompressed;
+# compressing every batch would cost more CPU than the pipeline's own work.
+COMPRESS_ABOVE = 256 * 1024
 
 
 class Lane:
@@ -135,6 +157,16 @@ class Lane:
     async def send(self, topic: str, key: bytes, value: bytes) -> None:
         """Add one message; it is written by the next ``flush`` at the latest."""
         partition = await self._outbox.partition(topic, key)
+        if len(value) > COMPRESS_ABOVE:
+            packed = await self._outbox.packed_producer()
+            try:
+                future = await packed.send(topic, value, key=key, partition=partition)
+            except KafkaError as exc:
+                raise OutboxError(
+                    f"a message for {topic}/{partition} was refused: {exc!r}"
+                ) from exc
+            self._sent.append((topic, partition, future))
+            return
         batch = self._open.get((topic, partition))
         if batch is None:
             batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import uuid
 
@@ -84,20 +85,39 @@ async def test_a_message_the_broker_refuses_fails_the_flush_loudly(
     try:
         await lane.send(topic, b"small", b"fine")
         with pytest.raises(OutboxError, match=topic):
-            await lane.send(topic, b"k", b"x" * (2 * 1024 * 1024))
+            # Random bytes: even gzip-compressed it stays above the limit.
+            await lane.send(topic, b"k", os.urandom(2 * 1024 * 1024))
             await lane.flush()
     finally:
         await outbox.stop()
 
 
+async def test_a_large_message_goes_compressed_and_arrives_whole(kafka_broker: KafkaBroker) -> None:
+    # Three times the broker's message limit, as a rejection copying a large envelope is.
+    topic = f"large-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 1)
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id="outbox-large"))
+    lane = outbox.lane()
+    large = b'{"objects": [' + b",".join([b'{"type": "indicator"}'] * 150_000) + b"]}"
+    assert len(large) > 3 * 1024 * 1024
+    try:
+        await lane.send(topic, b"before", b"small")
+        await lane.send(topic, b"large", large)
+        await lane.flush()
+    finally:
+        await outbox.stop()
+    got = {m.key: m.value async for m in read_topics(kafka_broker.bootstrap, topics=[topic])}
+    assert got == {b"before": b"small", b"large": large}
+
+
 UNWRITABLE = """
-import asyncio, sys
+import asyncio, os, sys
 from hub.settings import HubSettings
 from hub.streams import Outbox, flush_before_ack
 
 async def main(bootstrap, topic):
     lane = Outbox(HubSettings(broker=bootstrap, app_id="outbox-exit")).lane()
-    await lane.send(topic, b"k", b"x" * (2 * 1024 * 1024))
+    await lane.send(topic, b"k", os.urandom(2 * 1024 * 1024))
     await flush_before_ack(lane)
     print("acked")  # never reached
 
