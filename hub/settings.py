@@ -35,6 +35,10 @@ class HubSettings(BaseSettings):
       expired records.
     - ``hub_identity_name`` (``FUSIONHUB_HUB_IDENTITY_NAME``): the name the hub signs
       curated objects with.
+    - ``hub_config`` (``FUSIONHUB_HUB_CONFIG``, default ``deploy/samples/hub.yaml``): the
+      hub config ``fusionhub serve`` reads too; the worker takes the liaison agencies from
+      it, so every agency with a collection also gets its ``liaison.<agency>`` topic. A
+      missing file means the default agencies (nca, interpol).
     - ``redaction_secret`` (``FUSIONHUB_REDACTION_SECRET``, default unset): key of the
       keyed hash that replaces personal data at admission; unset, one is generated once in
       ``<data_dir>/redaction.secret``. Every worker of a deployment needs the same one.
@@ -56,4 +60,5 @@ class HubSettings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.01, gt=0)
     sweep_interval_s: float = Field(default=10.0, gt=0)
+    hub_config: Path = Path("deploy/samples/hub.yaml")
     redaction_secret: SecretStr | None = None

@@ -23,7 +23,7 @@ def worker_topics(context: HubContext) -> list[str]:
     """
     audiences = [
         audience_topic(context.topics, audience, "")
-        for audience in audiences_for(context.agreements.current())
+        for audience in audiences_for(context.agreements.current(), context.liaison_agencies)
         if audience.kind != "analysts"  # analysts topics are per crime code, already listed
     ]
     return [*pipeline_topics(context.topics), *audiences]

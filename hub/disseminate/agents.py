@@ -42,7 +42,7 @@ def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
     async def disseminate(stream: faust.StreamT[bytes]) -> None:
         async for events in event_batches(stream, settings):
             agreements = context.agreements.current()
-            audiences = audiences_for(agreements)
+            audiences = audiences_for(agreements, context.liaison_agencies)
             for event in events:
                 record = MergeRecord.from_bytes(event.value)
                 publications = publish(
