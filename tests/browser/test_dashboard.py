@@ -27,6 +27,7 @@ from tests.integration.hub_process import REPO, HubProcess
 from tests.integration.taxii_server import TaxiiServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -90,7 +91,10 @@ async def until(
 ) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        value = check()
+        try:
+            value = check()
+        except StaleElementReferenceException:
+            value = None  # the live page re-rendered while it was read: look again
         if value:
             return value
         await asyncio.sleep(0.3)
@@ -108,6 +112,12 @@ def chart(driver: WebDriver, chart_id: str) -> dict[str, int]:
     return {
         b.get_attribute("data-key") or "": int(b.get_attribute("data-count") or 0) for b in bars
     }
+
+
+def chart_if(driver: WebDriver, chart_id: str, wanted: dict[str, int]) -> dict[str, int] | None:
+    """The chart's bars once they are ``wanted`` (read in one go, so never half re-drawn)."""
+    bars = chart(driver, chart_id)
+    return bars if bars == wanted else None
 
 
 def _feed_row(driver: WebDriver, partner: str) -> list[str]:
@@ -140,12 +150,12 @@ async def test_analyst_sees_live_feed_and_counts(
 
     stored = await wait_held(server.store_url, analysts_collection(), {LATER.curated_id})
     expected = Counter(str(o["x_fusion_crime_code"]) for o in stored.values())
-    await until(
+    shown = await until(
         browser,
-        lambda: chart(browser, "chart-crime-code") == dict(expected),
+        lambda: chart_if(browser, "chart-crime-code", dict(expected)),
         f"the crime-code chart showing {dict(expected)}",
     )
-    assert chart(browser, "chart-crime-code")["fraud/phishing"] == 3
+    assert shown["fraud/phishing"] == 3
     assert browser.find_element(By.ID, "total").text == str(len(stored))
     # Feed health counts each ingest record once: NorthNet sent two indicators and one wreck.
     await until(
