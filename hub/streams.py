@@ -82,43 +82,38 @@ class Outbox:
     def __init__(self, settings: HubSettings) -> None:
         self._bootstrap = settings.broker
         self._client_id = f"{settings.app_id}-outbox"
-        self._producer: AIOKafkaProducer | None = None
-        self._packed: AIOKafkaProducer | None = None
+        self._producers: dict[str, AIOKafkaProducer] = {}
         self._starting = asyncio.Lock()
         self._partitions: dict[str, list[int]] = {}
 
+    async def producer(self) -> AIOKafkaProducer:
+        """The producer of the lanes' batches."""
+        return await self._started(
+            "batches",
+            # The lanes build whole batches and flush them at once: waiting for more
+            # messages would only add latency.
+            linger_ms=0,
+            max_batch_size=MAX_BATCH_BYTES,
+        )
+
     async def packed_producer(self) -> AIOKafkaProducer:
         """A gzip producer for the rare large message (see ``COMPRESS_ABOVE``)."""
-        if self._packed is None:
-            async with self._starting:
-                if self._packed is None:
-                    packed = AIOKafkaProducer(
-                        bootstrap_servers=self._bootstrap,
-                        client_id=f"{self._client_id}-packed",
-                        acks="all",
-                        compression_type="gzip",
-                        max_request_size=64 << 20,  # the broker's limit is what counts
-                    )
-                    await packed.start()
-                    self._packed = packed
-        return self._packed
+        # The broker's limit is what counts, not the client's.
+        return await self._started("packed", compression_type="gzip", max_request_size=64 << 20)
 
-    async def producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
+    async def _started(self, name: str, **config: Any) -> AIOKafkaProducer:
+        if name not in self._producers:
             async with self._starting:
-                if self._producer is None:
+                if name not in self._producers:
                     producer = AIOKafkaProducer(
                         bootstrap_servers=self._bootstrap,
-                        client_id=self._client_id,
+                        client_id=f"{self._client_id}-{name}",
                         acks="all",
-                        # The lanes build whole batches and flush them at once: waiting for
-                        # more messages would only add latency.
-                        linger_ms=0,
-                        max_batch_size=MAX_BATCH_BYTES,
+                        **config,
                     )
                     await producer.start()
-                    self._producer = producer
-        return self._producer
+                    self._producers[name] = producer
+        return self._producers[name]
 
     async def partition(self, topic: str, key: bytes) -> int:
         """The partition Kafka's default partitioner picks for ``key``, as Faust's would."""
@@ -132,10 +127,9 @@ class Outbox:
         return Lane(self)
 
     async def stop(self) -> None:
-        for producer in (self._producer, self._packed):
-            if producer is not None:
-                await producer.stop()  # stop() flushes what is still queued
-        self._producer = self._packed = None
+        producers, self._producers = list(self._producers.values()), {}
+        for producer in producers:
+            await producer.stop()  # stop() flushes what is still queued
 
 
 # One produce request carries many messages; well under the broker's 1 MiB default.
