@@ -66,6 +66,19 @@ def correlate_message(
 
 log = logging.getLogger(__name__)
 
+async def changelog_written(app: faust.App) -> None:
+    """Wait until the table's changelog writes so far are acknowledged by the broker.
+
+    Faust sends them through its own producer and commits input offsets without waiting
+    for them; the agent waits here, before its batch is acked, so a committed contribution
+    is in the changelog too and a worker that takes the partition over rebuilds it.
+    """
+    producer = app.producer
+    while producer.buffer.size:
+        await producer.buffer.flush()
+    await producer.flush()
+
+
 # How often the due index is rebuilt from the table even if no partition moved.
 RESCAN_S = 600.0
 
@@ -95,6 +108,7 @@ def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
                 if curated is not None:
                     await lane.send(topics.curated, key, curated)
             await flush_before_ack(lane)
+            await changelog_written(app)
 
     dues = DueIndex()
     scanned: dict[str, Any] = {"assignment": None, "at": 0.0}
