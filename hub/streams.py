@@ -163,12 +163,16 @@ class Lane:
             return
         batch = self._open.get((topic, partition))
         if batch is None:
-            batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
+            batch = await self._new_batch(topic, partition)
         if batch.append(key=key, value=value, timestamp=None) is None:  # the batch is full
             await self._send(topic, partition, batch)
             # A fresh batch takes any first message, however large; the broker judges it.
-            batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
+            batch = await self._new_batch(topic, partition)
             batch.append(key=key, value=value, timestamp=None)
+
+    async def _new_batch(self, topic: str, partition: int) -> BatchBuilder:
+        batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
+        return batch
 
     async def _send(self, topic: str, partition: int, batch: BatchBuilder) -> None:
         producer = await self._outbox.producer()

@@ -137,9 +137,10 @@ class PipelineWatch:
             elif topic == t.released:
                 self.released.add(orjson.loads(value)["suppression_id"])
             elif topic == t.admitted:
-                if b'"tick"' in value and "tick" in orjson.loads(value):
+                body = orjson.loads(value)
+                if "tick" in body:
                     return  # correlate's own time-based tick, not a partner's contribution
-                contribution = Contribution.from_bytes(value)
+                contribution = Contribution(**body)
                 self.metrics.records.labels("admit", contribution.partner).inc()
                 waited = timestamp_ms / 1000 - parse(contribution.received).timestamp()
                 self.metrics.latency.observe(max(waited, 0.0))

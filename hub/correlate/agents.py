@@ -30,6 +30,8 @@ from hub.timestamps import now_ms
 from schemas.envelopes import Contribution, Tick
 from schemas.merge import MergeRecord
 
+log = logging.getLogger(__name__)
+
 
 def correlate_message(
     records: MutableMapping[bytes, bytes],
@@ -64,8 +66,6 @@ def correlate_message(
     return encoded if material else None
 
 
-log = logging.getLogger(__name__)
-
 async def changelog_written(app: faust.App) -> None:
     """Wait until the table's changelog writes so far are acknowledged by the broker.
 
@@ -95,6 +95,10 @@ def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
         default=None,
     )
 
+    # When each record is next due a tick, and when the index was last built from the table.
+    dues = DueIndex()
+    scanned: dict[str, Any] = {"assignment": None, "at": 0.0}
+
     # concurrency=1: only one actor writes the table (Faust guide).
     @app.agent(admitted, concurrency=1, name="correlate")
     async def correlate(stream: faust.StreamT[bytes]) -> None:
@@ -109,9 +113,6 @@ def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
                     await lane.send(topics.curated, key, curated)
             await flush_before_ack(lane)
             await changelog_written(app)
-
-    dues = DueIndex()
-    scanned: dict[str, Any] = {"assignment": None, "at": 0.0}
 
     @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
     async def sweep() -> None:
