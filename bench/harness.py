@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hub.admit.warninglists import shipped_index
 from hub.broker import KafkaLauncher, free_ports
 from hub.canonical import observable
+
+JSON = dict[str, object]
+
+
+def indicator(pattern: str, *, labels: list[str], id_seed: str = "", **more: object) -> JSON:
+    """A valid STIX 2.1 indicator for ``pattern``, its id derived from seed and pattern."""
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, id_seed + pattern)}",
+        "created": "2026-11-20T08:00:00.000Z",
+        "modified": "2026-11-20T08:00:00.000Z",
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": "2026-11-20T08:00:00.000Z",
+        "confidence": 60,
+        "labels": labels,
+        **more,
+    }
 
 
 def c2_addresses(count: int, start: str) -> list[str]:

@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import c2_addresses, kafka_node
+from bench.harness import c2_addresses, indicator, kafka_node
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import new_ingest_record, topic_regex
@@ -70,18 +70,7 @@ def records(addresses: list[str], tag: str) -> list[tuple[str, bytes, str]]:
     for n, ip in enumerate(addresses):
         pattern = f"[ipv4-addr:value = '{ip}']"
         partner = PARTNERS[n % 3]
-        obj = {
-            "type": "indicator",
-            "spec_version": "2.1",
-            "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, tag + pattern)}",
-            "created": "2026-11-20T08:00:00.000Z",
-            "modified": "2026-11-20T08:00:00.000Z",
-            "pattern": pattern,
-            "pattern_type": "stix",
-            "valid_from": "2026-11-20T08:00:00.000Z",
-            "confidence": 60,
-            "labels": ["c2"],
-        }
+        obj = indicator(pattern, labels=["c2"], id_seed=tag)
         record = new_ingest_record(
             partner, orjson.dumps(obj), origin=Origin(channel="cli", name="bench")
         )

@@ -37,7 +37,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub.broker import KafkaLauncher, free_ports
+from bench.harness import indicator, kafka_node
+from hub.broker import free_ports
 from hub.kafka_admin import ensure_topics
 from hub.store import ObjectVersion, Store
 from hub.store.collections import analysts_collection, inbox_collection
@@ -56,21 +57,7 @@ def indicators(count: int, start: int = 0) -> list[dict[str, object]]:
     out = []
     for n in range(start, start + count):
         pattern = f"[domain-name:value = 'login-{n}.bench.phish.example']"
-        out.append(
-            {
-                "type": "indicator",
-                "spec_version": "2.1",
-                "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, pattern)}",
-                "created": "2026-11-20T08:00:00.000Z",
-                "modified": "2026-11-20T08:00:00.000Z",
-                "pattern": pattern,
-                "pattern_type": "stix",
-                "valid_from": "2026-11-20T08:00:00.000Z",
-                "confidence": 60,
-                "labels": ["phishing"],
-                "indicator_types": ["malicious-activity"],
-            }
-        )
+        out.append(indicator(pattern, labels=["phishing"], indicator_types=["malicious-activity"]))
     return out
 
 
@@ -334,19 +321,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fusionhub-bench-taxii-") as tmp:
         workdir = Path(tmp)
         bootstrap = os.environ.get("FUSIONHUB_BENCH_BOOTSTRAP", "").strip()
-        launcher = None
-        if not bootstrap:
-            port, controller = free_ports(2)
-            launcher = KafkaLauncher(home=workdir / "kafka", port=port, controller_port=controller)
-            launcher.fetch()
-            launcher.format()
-            launcher.start(timeout=120)
-            bootstrap = launcher.bootstrap
-        try:
+        if bootstrap:
             report = measure(args, workdir, bootstrap)
-        finally:
-            if launcher is not None:
-                launcher.stop()
+        else:
+            with kafka_node(workdir) as launcher:
+                report = measure(args, workdir, launcher.bootstrap)
     report()
 
 
