@@ -5,9 +5,7 @@
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
 1. passthrough: a separate process consumes the ingest records with aiokafka and produces
    them unchanged to another topic - the ceiling any Kafka consumer-producer reaches here
-   (the `ratio` of the last line is against it); then the same through one Faust stage
-   that does no work (bench/faust_passthrough.py) - the ceiling of each of the hub's three
-   Faust stages;
+   (the `ratio` of the last line is against it);
 2. the hub: real workers (admit, correlate, disseminate; one unless --workers) from
    fusion.ingest to the analysts topics, for the same records, indicators/s from first send
    to last curated, and the workers' CPU time per indicator;
@@ -39,7 +37,6 @@ from hub.kafka_io import new_ingest_record, topic_regex
 from schemas.envelopes import Origin
 from tests.integration.hub_process import HubProcess
 
-FAUST_PASSTHROUGH = Path(__file__).with_name("faust_passthrough.py")
 PARTNERS = ("isp-northnet", "bank-meridian", "av-sentinel")
 PASSTHROUGH = """
 import asyncio, sys
@@ -223,10 +220,6 @@ async def main() -> None:
             launcher.bootstrap, throughput_set, [sys.executable, "-c", PASSTHROUGH]
         )
         print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
-        faust_ceiling = await passthrough(
-            launcher.bootstrap, throughput_set, [sys.executable, str(FAUST_PASSTHROUGH)]
-        )
-        print(f"passthrough (one Faust stage, no work):  {faust_ceiling:,.0f} messages/s")
         hub = HubProcess(bootstrap=launcher.bootstrap, workdir=Path(tmp))
         # Further workers of the same hub: same app id and topics, state dirs of their own.
         others = [

@@ -1,6 +1,6 @@
 """Connectors inside ``fusionhub run``: every partner's scheduled feeds, on the leader worker.
 
-A Faust service looks at the agreements every second and starts each connector that has an
+A service (mode) looks at the agreements every second and starts each connector that has an
 ``interval`` when it is due, as its own task (blocking clients run in threads, so the
 agents keep the loop). Only the leader worker runs connectors, so a feed is fetched once
 however many workers there are; positions live on ``fusion.checkpoints``, so a new leader
@@ -16,9 +16,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-import faust
 import mode
 
 from connectors.checkpoints import CheckpointStore
@@ -177,10 +176,3 @@ class ConnectorSchedule(mode.Service):
         if self._producer is not None:
             await self._producer.__aexit__(None, None, None)
             self._producer = None
-
-
-def register(app: faust.App, context: HubContext) -> ConnectorSchedule:
-    """Start the connector schedule with the app (one line in hub/app.py)."""
-    schedule = ConnectorSchedule(context, is_leader=app.is_leader)
-    app.service(cast(Any, schedule))
-    return schedule

@@ -41,16 +41,3 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-
-
-def worker_logging_config(level: str) -> dict[str, Any] | None:
-    """The same JSON lines for a Faust worker (mode's dictConfig hook); None for text."""
-    if os.environ.get("FUSIONHUB_LOG_FORMAT", "json").lower() == "text":
-        return None
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
-        "root": {"handlers": ["stderr"], "level": level.upper()},
-    }

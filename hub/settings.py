@@ -14,23 +14,19 @@ class HubSettings(BaseSettings):
     Every field maps to an environment variable ``FUSIONHUB_<NAME>``:
 
     - ``broker`` (``FUSIONHUB_BROKER``, default ``127.0.0.1:9092``): Kafka bootstrap address.
-    - ``app_id`` (``FUSIONHUB_APP_ID``, default ``fusionhub``): Faust app id = consumer group
-      and prefix of the table changelog topics.
+    - ``app_id`` (``FUSIONHUB_APP_ID``, default ``fusionhub``): the workers' consumer group
+      and the prefix of the merge table's changelog topic.
     - ``topic_namespace`` (``FUSIONHUB_TOPIC_NAMESPACE``, default empty): prefix put before
       every topic name, so tests and benchmarks on one broker never see each other's data.
-    - ``data_dir`` (``FUSIONHUB_DATA_DIR``, default ``var``): RocksDB tables and local state.
+    - ``data_dir`` (``FUSIONHUB_DATA_DIR``, default ``var``): the merge table's RocksDB
+      partitions and local state.
     - ``partitions`` (``FUSIONHUB_PARTITIONS``, default 4): partitions of the hub's topics;
       the unit of parallelism for workers.
-    - ``processing_guarantee`` (``FUSIONHUB_PROCESSING_GUARANTEE``, default
-      ``at_least_once``): a re-delivery after a crash is an exact duplicate (same id and
-      ``modified``), never a loss; see README, "Delivery guarantee", for why not
-      ``exactly_once``.
-    - ``table_store`` (``FUSIONHUB_TABLE_STORE``, default ``rocksdb://``).
+    - ``table_store`` (``FUSIONHUB_TABLE_STORE``, default ``rocksdb://``; or ``memory://``,
+      which rebuilds each partition from the changelog whenever it is assigned).
     - ``partners_dir`` (``FUSIONHUB_PARTNERS_DIR``, default ``deploy/samples/partners``).
-    - ``batch_size`` / ``batch_within_s`` (default 1000 / 0.01): how many records an agent
-      takes at once, and how long it waits to fill a batch. Each of the three stages may
-      wait that long, so it bounds the latency an idle hub adds (bench/pipeline.py at 300/s:
-      p50 173 ms at 0.05 s, 66 ms at 0.01 s; about 10 % less peak throughput).
+    - ``batch_size`` (default 1000): at most how many messages a worker takes from Kafka at
+      once. It never waits to fill a batch: it takes what has arrived.
     - ``sweep_interval_s`` (default 10): how often correlate looks for ended embargoes and
       expired records.
     - ``hub_identity_name`` (``FUSIONHUB_HUB_IDENTITY_NAME``): the name the hub signs
@@ -51,14 +47,10 @@ class HubSettings(BaseSettings):
     topic_namespace: str = ""
     data_dir: Path = Path("var")
     partitions: int = Field(default=4, ge=1)
-    processing_guarantee: str = Field(
-        default="at_least_once", pattern="^(exactly_once|at_least_once)$"
-    )
     table_store: str = "rocksdb://"
     partners_dir: Path = Path("deploy/samples/partners")
     hub_identity_name: str = "Fusion Hub e-crime unit"
     batch_size: int = Field(default=1000, ge=1)
-    batch_within_s: float = Field(default=0.01, gt=0)
     sweep_interval_s: float = Field(default=10.0, gt=0)
     hub_config: Path = Path("deploy/samples/hub.yaml")
     redaction_secret: SecretStr | None = None

@@ -1,50 +1,21 @@
-"""How the agents read and write Kafka: raw bytes in and out, JSON done by the hub."""
+"""How the stages write Kafka: raw bytes out, JSON done by the hub, a batch at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-import weakref
-from collections.abc import AsyncIterator
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-import faust
-import faust.streams as faust_streams
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
-from faust.types import EventT, StreamT, TopicT
 
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
-
-
-def raw_topic(app: faust.App, name: str, partitions: int) -> TopicT:
-    return app.topic(
-        name,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=partitions,
-    )
-
-
-def event_batches(stream: StreamT[Any], settings: HubSettings) -> AsyncIterator[list[EventT[Any]]]:
-    """The stream's events in batches; each batch is acked when the agent asks for the next.
-
-    So an agent that flushes its Outbox before asking has written everything a batch
-    produced before Faust may commit the batch's offsets.
-    """
-    # take_events lives on the concrete Stream, not on the StreamT protocol.
-    batches = cast(faust.Stream[Any], stream).take_events(
-        settings.batch_size, settings.batch_within_s
-    )
-    return cast(AsyncIterator[list[EventT[Any]]], batches)
 
 
 # Kafka's default partitioner hashes the key with murmur2 (pure Python in aiokafka). The
@@ -53,30 +24,18 @@ def event_batches(stream: StreamT[Any], settings: HubSettings) -> AsyncIterator[
 _key_hash = lru_cache(maxsize=1 << 14)(murmur2)
 
 
-def make_current(event: EventT[Any]) -> None:
-    """Make ``event`` the current event for the tables, as Faust does one by one.
-
-    A Faust table writes its changelog (and RocksDB) partition from the current event; in
-    a batch the agent sets it before touching the table for each event. Only the context
-    variable the tables read is set: the stream's own ``current_event`` attribute is what
-    ``take_events`` files the next incoming message under, and overwriting it would file
-    that message under an event already handled.
-    """
-    faust_streams._current_event.set(weakref.ref(event))
-
-
 class OutboxError(RuntimeError):
     """A message the outbox could not write; the batch that produced it must not be acked."""
 
 
 class Outbox:
-    """The agents' output: one aiokafka producer, messages written a batch at a time.
+    """The stages' output: one aiokafka producer, messages written a batch at a time.
 
-    A Faust ``topic.send`` costs about as much as the hub's own work on a record, and even
-    aiokafka's ``send`` makes a future (and a loop callback) per message. The agents append
-    their output to record batches, one per partition, on a lane of their own, and flush
-    the lane once per agent batch, before that batch is acked: at-least-once holds, with
-    one wait per batch instead of one per message.
+    aiokafka's ``send`` makes a future (and a loop callback) per message, which costs about
+    as much as the hub's own work on a record. The stages append their output to record
+    batches, one per partition, on a lane, and flush the lane once per consumed batch,
+    before that batch's offsets are committed: at-least-once holds, with one wait per
+    batch instead of one per message.
     """
 
     def __init__(self, settings: HubSettings) -> None:
@@ -116,7 +75,7 @@ class Outbox:
         return self._producers[name]
 
     async def partition(self, topic: str, key: bytes) -> int:
-        """The partition Kafka's default partitioner picks for ``key``, as Faust's would."""
+        """The partition Kafka's default partitioner picks for ``key`` (as the Java client's)."""
         partitions = self._partitions.get(topic)
         if partitions is None:
             producer = await self.producer()
@@ -146,11 +105,18 @@ class Lane:
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
         self._open: dict[tuple[str, int], BatchBuilder] = {}
-        self._sent: list[tuple[str, int, asyncio.Future[Any]]] = []
+        # (topic, partition, records, future of the write's RecordMetadata)
+        self._sent: list[tuple[str, int, int, asyncio.Future[Any]]] = []
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        """Add one message; it is written by the next ``flush`` at the latest."""
-        partition = await self._outbox.partition(topic, key)
+    async def send(
+        self, topic: str, key: bytes, value: bytes, *, partition: int | None = None
+    ) -> None:
+        """Add one message; it is written by the next ``flush`` at the latest.
+
+        Without ``partition`` the message goes where Kafka's default partitioner puts its key.
+        """
+        if partition is None:
+            partition = await self._outbox.partition(topic, key)
         if len(value) > COMPRESS_ABOVE:
             packed = await self._outbox.packed_producer()
             try:
@@ -159,7 +125,7 @@ class Lane:
                 raise OutboxError(
                     f"a message for {topic}/{partition} was refused: {exc!r}"
                 ) from exc
-            self._sent.append((topic, partition, future))
+            self._sent.append((topic, partition, 1, future))
             return
         batch = self._open.get((topic, partition))
         if batch is None:
@@ -177,46 +143,55 @@ class Lane:
     async def _send(self, topic: str, partition: int, batch: BatchBuilder) -> None:
         producer = await self._outbox.producer()
         try:
+            records = batch.record_count()
             future = await producer.send_batch(batch, topic, partition=partition)
-            self._sent.append((topic, partition, future))
+            self._sent.append((topic, partition, records, future))
         except KafkaError as exc:
             raise OutboxError(f"a batch for {topic}/{partition} was refused: {exc!r}") from exc
 
-    async def flush(self) -> None:
-        """Write every message added on this lane; raise if any was not written."""
+    async def flush(self) -> dict[tuple[str, int], int]:
+        """Write every message added on this lane; raise if any was not written.
+
+        Returns the offset of the last message written to each (topic, partition).
+        """
         open_batches, self._open = self._open, {}
         for (topic, partition), batch in open_batches.items():
             await self._send(topic, partition, batch)
         if not self._sent:
-            return
+            return {}
         sent, self._sent = self._sent, []
-        results = await asyncio.gather(*(future for _, _, future in sent), return_exceptions=True)
+        results = await asyncio.gather(*(future for *_, future in sent), return_exceptions=True)
         failures = [
             f"{topic}/{partition}: {result!r}"
-            for (topic, partition, _), result in zip(sent, results, strict=True)
+            for (topic, partition, _, _), result in zip(sent, results, strict=True)
             if isinstance(result, BaseException)
         ]
         if failures:
             raise OutboxError(
                 f"{len(failures)} of {len(sent)} batches not written; first {failures[0]}"
             )
+        last: dict[tuple[str, int], int] = {}
+        for (topic, partition, records, _), metadata in zip(sent, results, strict=True):
+            assert not isinstance(metadata, BaseException)  # failures raised above
+            end = metadata.offset + records - 1  # the batch's base offset + its records
+            last[(topic, partition)] = max(end, last.get((topic, partition), -1))
+        return last
 
 
 # The worker's exit status when an agent's output could not be written (EX_SOFTWARE).
 EXIT_OUTPUT_UNWRITTEN = 70
 
 
-async def flush_before_ack(lane: Lane) -> None:
-    """Flush an agent's lane before its batch is acked - or end the worker at once.
+async def flush_before_ack(lane: Lane) -> dict[tuple[str, int], int]:
+    """Flush a lane before the consumed batch is committed - or end the worker at once.
 
-    If the output cannot be written, raising would not do: ``take_events`` acks the batch
-    in a ``finally`` as the agent unwinds, and Faust would then commit offsets whose output
-    never reached Kafka. Ending the process skips that, so the restarted worker (Compose,
-    Kubernetes and systemd restart it) takes the batch again from the last commit: a broker
-    outage costs a restart, never data.
+    If the output cannot be written, nothing the process still holds can be trusted to be
+    in Kafka (the merge table's changelog included). Ending the process at once means the
+    restarted worker (Compose, Kubernetes and systemd restart it) takes the batch again from
+    the last commit: a broker outage costs a restart, never data.
     """
     try:
-        await lane.flush()
+        return await lane.flush()
     except OutboxError:
         log.critical("output not written; exiting before the batch is acked", exc_info=True)
         for handler in logging.getLogger().handlers:

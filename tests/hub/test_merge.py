@@ -111,7 +111,7 @@ def test_expiry_is_published_once_with_its_own_moment() -> None:
 
 
 def test_redelivered_contribution_resends_the_current_version() -> None:
-    from hub.correlate.agents import correlate_message
+    from hub.correlate.stage import correlate_message
 
     table: dict[bytes, bytes] = {}
     key = b"ipv4-addr|198.51.100.7"
@@ -126,7 +126,7 @@ def test_redelivered_contribution_resends_the_current_version() -> None:
 
 
 def test_ticks_cut_time_based_versions() -> None:
-    from hub.correlate.agents import correlate_message
+    from hub.correlate.stage import correlate_message
     from schemas.envelopes import Tick
 
     table: dict[bytes, bytes] = {}

@@ -8,7 +8,7 @@ import uuid
 import orjson
 
 from hub.admit.admission import Admitter
-from hub.admit.agents import STATUS_LIMIT, status_report
+from hub.admit.stage import STATUS_LIMIT, status_report
 from hub.kafka_io import new_ingest_record
 from hub.store.status import settle, status_detail
 from schemas.agreement import load_agreements

@@ -1,17 +1,16 @@
-"""The admit agent: ``fusion.ingest`` -> admitted / rejected / suppressed / status."""
+"""The admit stage: ``fusion.ingest`` -> admitted / rejected / suppressed / status."""
 
 from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
-from typing import Any
 
-import faust
 import orjson
+from aiokafka.structs import ConsumerRecord
 
 from hub.admit.admission import Admission, Admitter, read_ingest_record
 from hub.context import HubContext
-from hub.streams import Lane, Outbox, event_batches, flush_before_ack, raw_topic
+from hub.streams import Lane
 from hub.timestamps import format_ms
 from schemas.envelopes import IngestRecord, Rejection
 
@@ -84,32 +83,27 @@ async def send_admission(
     await outbox.send(topics.status, record.ingest_id.encode(), status_report(record, admission))
 
 
-def register(app: faust.App, context: HubContext, outbox: Outbox) -> Any:
-    settings = context.settings
-    ingest = raw_topic(app, context.topics.ingest, settings.partitions)
-    lane = outbox.lane()
+class AdmitStage:
+    """Admits each consumed ingest record and writes what became of it to the lane."""
 
-    @app.agent(ingest, concurrency=1, name="admit")
-    async def admit(stream: faust.StreamT[bytes]) -> None:
-        async for events in event_batches(stream, settings):
-            admitter = Admitter(
-                agreements=context.agreements.current(), **context.admission_parts()
+    def __init__(self, context: HubContext, lane: Lane) -> None:
+        self.context = context
+        self.lane = lane
+
+    async def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        context = self.context
+        admitter = Admitter(agreements=context.agreements.current(), **context.admission_parts())
+        for message in messages:
+            record = read_ingest_record(
+                message.value or b"",
+                key=message.key,
+                position=f"{message.topic}/{message.partition}/{message.offset}",
+                # The message's own time: a re-delivery yields the identical rejection.
+                received=format_ms(datetime.fromtimestamp(message.timestamp / 1000, UTC)),
             )
-            for event in events:
-                message = event.message
-                record = read_ingest_record(
-                    event.value,
-                    key=message.key,
-                    position=f"{message.topic}/{message.partition}/{message.offset}",
-                    # The message's own time: a re-delivery yields the identical rejection.
-                    received=format_ms(datetime.fromtimestamp(message.timestamp, UTC)),
+            if isinstance(record, Rejection):
+                await self.lane.send(
+                    context.topics.rejected, record.partner.encode(), record.to_bytes()
                 )
-                if isinstance(record, Rejection):
-                    await lane.send(
-                        context.topics.rejected, record.partner.encode(), record.to_bytes()
-                    )
-                    continue
-                await send_admission(lane, context, record, admitter.admit(record))
-            await flush_before_ack(lane)
-
-    return admit
+                continue
+            await send_admission(self.lane, context, record, admitter.admit(record))

@@ -1,0 +1,63 @@
+"""The disseminate stage: ``fusion.curated`` -> per-audience topics and ``fusion.audit``."""
+
+from __future__ import annotations
+
+import orjson
+from aiokafka.structs import ConsumerRecord
+
+from hub.context import HubContext
+from hub.disseminate.audiences import audiences_for, publish, version_audit
+from hub.kafka_admin import ensure_topics
+from hub.streams import Lane
+from hub.topics import Topics
+from protocols.audience import Audience
+from schemas.merge import MergeRecord
+
+
+def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
+    if audience.kind == "analysts":
+        return topics.analysts(crime_code)
+    if audience.kind == "partner":
+        return topics.partner(audience.name)
+    return topics.liaison(audience.name)
+
+
+class DisseminateStage:
+    """Publishes each consumed curated version to every audience it decides for, and audits."""
+
+    def __init__(self, context: HubContext, lane: Lane) -> None:
+        self.context = context
+        self.lane = lane
+        self._known_topics: set[str] = set()
+
+    async def _ensure_topic(self, name: str) -> None:
+        if name not in self._known_topics:
+            # An audience can appear while the worker runs (a partner onboarded by a new
+            # agreement file); its topic is created before the first send, which would
+            # otherwise wait on metadata for a topic nobody creates.
+            settings = self.context.settings
+            await ensure_topics(settings.broker, [name], settings.partitions)
+            self._known_topics.add(name)
+
+    async def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        context, topics = self.context, self.context.topics
+        agreements = context.agreements.current()
+        audiences = audiences_for(agreements, context.liaison_agencies)
+        for message in messages:
+            if message.value is None:
+                continue
+            record = MergeRecord.from_bytes(message.value)
+            publications = publish(record, audiences, agreements, hub_identity=context.hub_identity)
+            for publication in publications:
+                if publication.stix is None:
+                    continue
+                topic = audience_topic(topics, publication.audience, publication.crime_code)
+                await self._ensure_topic(topic)
+                await self.lane.send(
+                    topic,
+                    publication.stix["id"].encode(),
+                    orjson.dumps(publication.stix, option=orjson.OPT_SORT_KEYS),
+                )
+            # Every decision is audited, also for an audience that gets nothing.
+            audit = version_audit(record, publications)
+            await self.lane.send(topics.audit, audit.object_id.encode(), audit.to_bytes())
