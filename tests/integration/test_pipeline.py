@@ -11,7 +11,7 @@ import pytest
 
 from hub.disseminate.views import partner_identity_id
 from hub.kafka_io import IngestProducer, TopicMessage, read_topics
-from schemas.envelopes import Rejection
+from schemas.envelopes import IngestRecord, Rejection
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.feeds import Feed, make_feed
 from tests.integration.hub_process import HubProcess, collect, latest_versions
@@ -118,6 +118,55 @@ async def test_worker_killed_mid_run_loses_nothing(hub: HubProcess) -> None:
     assert all(len(variants) == 1 for variants in by_version.values())
     duplicates = len(curated) - len(by_version)
     print(f"\nre-delivered exact duplicates after SIGKILL: {duplicates} of {len(curated)}")
+
+
+async def test_partitions_moving_between_workers_lose_no_contribution(
+    hub: HubProcess, tmp_path: Path
+) -> None:
+    # A second worker joins between two thirds of the feed, then the first stops before the
+    # last: each time merge-table partitions move, and the worker taking one over rebuilds
+    # it from the changelog. Had a committed contribution not reached the changelog, an
+    # indicator would end up without that partner.
+    feed = make_feed(distinct=3000, records=12_000, invalid=0, seed=23)
+    thirds = [feed.records[n::3] for n in range(3)]  # each third touches every observable
+    second = HubProcess(bootstrap=hub.bootstrap, workdir=tmp_path / "second", name=hub.name)
+    second.workdir.mkdir()
+    prefix = hub.topics.analysts_prefix()
+
+    async def send_and_see_output(records: list[IngestRecord], at_least: int) -> None:
+        await send_feed(hub, Feed(records=records))
+        await collect(
+            hub.bootstrap, prefix=prefix, until=lambda m: len(m) >= at_least, timeout_s=120
+        )
+
+    hub.start()
+    try:
+        await send_and_see_output(thirds[0], 500)
+        second.start()
+        await wait_for_log(second, "changelog records restored")  # it holds partitions now
+        await send_and_see_output(thirds[1], 3500)
+        hub.stop()  # SIGTERM: it commits and leaves the group; the second takes all
+        await send_feed(hub, Feed(records=thirds[2]))
+        curated = await collect(hub.bootstrap, prefix=prefix, until=all_merged(feed), timeout_s=300)
+        latest = latest_versions(curated)
+        assert set(latest) == set(feed.expected), second.log_tail()
+        for id_, partners in feed.expected.items():
+            assert contributors(latest[id_]) == {partner_identity_id(p) for p in partners}
+        by_version: dict[tuple[str, str], set[bytes]] = {}
+        for message in curated:
+            obj = orjson.loads(message.value)
+            by_version.setdefault((obj["id"], obj["modified"]), set()).add(message.value)
+        assert all(len(variants) == 1 for variants in by_version.values())
+    finally:
+        second.stop()
+
+
+async def wait_for_log(worker: HubProcess, text: str, timeout_s: float = 60) -> None:
+    for _ in range(int(timeout_s * 10)):
+        if text in worker.log_tail(lines=1000):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{text!r} not in the worker's log:\n{worker.log_tail()}")
 
 
 async def test_an_unreadable_ingest_message_is_rejected_and_admission_goes_on(
