@@ -74,6 +74,13 @@ class Outbox:
                     self._producers[name] = producer
         return self._producers[name]
 
+    def known_partition(self, topic: str, key: bytes) -> int | None:
+        """``partition`` without a wait, once the topic's partitions are known (else None)."""
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            return None
+        return partitions[(int(_key_hash(key)) & 0x7FFFFFFF) % len(partitions)]
+
     async def partition(self, topic: str, key: bytes) -> int:
         """The partition Kafka's default partitioner picks for ``key`` (as the Java client's)."""
         partitions = self._partitions.get(topic)
@@ -116,7 +123,9 @@ class Lane:
         Without ``partition`` the message goes where Kafka's default partitioner puts its key.
         """
         if partition is None:
-            partition = await self._outbox.partition(topic, key)
+            partition = self._outbox.known_partition(topic, key)
+            if partition is None:
+                partition = await self._outbox.partition(topic, key)
         if len(value) > COMPRESS_ABOVE:
             packed = await self._outbox.packed_producer()
             try:
@@ -149,17 +158,40 @@ class Lane:
         except KafkaError as exc:
             raise OutboxError(f"a batch for {topic}/{partition} was refused: {exc!r}") from exc
 
+    async def dispatch(self) -> Dispatched:
+        """Hand every message added so far to the producer; the result says when written.
+
+        The caller may go on adding (a next batch's output) while these are in flight: the
+        producer keeps one request in flight per broker, so order per partition holds.
+        """
+        open_batches, self._open = self._open, {}
+        for (topic, partition), batch in open_batches.items():
+            await self._send(topic, partition, batch)
+        sent, self._sent = self._sent, []
+        return Dispatched(sent)
+
     async def flush(self) -> dict[tuple[str, int], int]:
         """Write every message added on this lane; raise if any was not written.
 
         Returns the offset of the last message written to each (topic, partition).
         """
-        open_batches, self._open = self._open, {}
-        for (topic, partition), batch in open_batches.items():
-            await self._send(topic, partition, batch)
-        if not self._sent:
+        return await (await self.dispatch()).written()
+
+
+class Dispatched:
+    """A lane's output handed to the producer, not yet known to be written."""
+
+    def __init__(self, sent: list[tuple[str, int, int, asyncio.Future[Any]]]) -> None:
+        self._sent = sent
+
+    async def written(self) -> dict[tuple[str, int], int]:
+        """Wait until the broker took it all; raise ``OutboxError`` if any was refused.
+
+        Returns the offset of the last message written to each (topic, partition).
+        """
+        sent = self._sent
+        if not sent:
             return {}
-        sent, self._sent = self._sent, []
         results = await asyncio.gather(*(future for *_, future in sent), return_exceptions=True)
         failures = [
             f"{topic}/{partition}: {result!r}"
@@ -183,7 +215,12 @@ EXIT_OUTPUT_UNWRITTEN = 70
 
 
 async def flush_before_ack(lane: Lane) -> dict[tuple[str, int], int]:
-    """Flush a lane before the consumed batch is committed - or end the worker at once.
+    """Flush a lane before the consumed batch is committed - or end the worker at once."""
+    return await written_before_ack(await lane.dispatch())
+
+
+async def written_before_ack(output: Dispatched) -> dict[tuple[str, int], int]:
+    """Wait until ``output`` is written before its input is committed - or end the worker.
 
     If the output cannot be written, nothing the process still holds can be trusted to be
     in Kafka (the merge table's changelog included). Ending the process at once means the
@@ -191,7 +228,7 @@ async def flush_before_ack(lane: Lane) -> dict[tuple[str, int], int]:
     the last commit: a broker outage costs a restart, never data.
     """
     try:
-        return await lane.flush()
+        return await output.written()
     except OutboxError:
         log.critical("output not written; exiting before the batch is acked", exc_info=True)
         for handler in logging.getLogger().handlers:

@@ -3,7 +3,7 @@
 The worker consumes ``fusion.ingest`` (admit), ``fusion.admitted`` (correlate) and
 ``fusion.curated`` (disseminate) as one member of the consumer group ``app_id``; more
 workers share the partitions. Each consumed batch is handled stage by stage, its output
-(the table's changelog writes included) is flushed, and only then are its offsets due for
+(the table's changelog writes included) is written, and only then are its offsets due for
 commit: at-least-once, with a re-delivery an exact duplicate (README, "Delivery guarantee").
 
 It used Faust agents until the pipeline benchmark showed Faust's per-message machinery
@@ -31,7 +31,7 @@ from hub.disseminate.stage import DisseminateStage, audience_topic
 from hub.kafka_admin import ensure_topics, pipeline_topics, table_changelogs
 from hub.logs import configure_logging
 from hub.settings import HubSettings
-from hub.streams import Outbox, OutboxError, flush_before_ack
+from hub.streams import Dispatched, Outbox, OutboxError, written_before_ack
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class HubWorker:
         # Held while a batch is handled, so a rebalance waits until its output is flushed.
         self.lock = asyncio.Lock()
         self.handled: dict[TopicPartition, int] = {}  # next offset to commit
+        # The last batch's output, handed to the producer, and its input's next offsets.
+        self._in_flight: tuple[Dispatched, dict[TopicPartition, int]] | None = None
         self.stopping = asyncio.Event()
 
     def is_leader(self) -> bool:
@@ -109,13 +111,19 @@ class HubWorker:
                 )
                 if batch:
                     await self._handle(batch)
+                else:
+                    async with self.lock:
+                        await self.settle()
                 if time.monotonic() - committed >= COMMIT_INTERVAL_S:
-                    await self.commit()
+                    async with self.lock:
+                        await self.settle()
+                        await self.commit()
                     committed = time.monotonic()
         finally:
             sweeper.cancel()
             await self.schedule.stop()
             async with self.lock:
+                await self.settle()
                 await self.commit()
             await self.consumer.stop()
             await self.outbox.stop()
@@ -127,10 +135,20 @@ class HubWorker:
                 for tp, messages in batch.items():
                     if tp.topic == topic and messages:
                         await stage.handle(messages)
-            self.table.written(await flush_before_ack(self.lane))
-            for tp, messages in batch.items():
-                if messages:
-                    self.handled[tp] = messages[-1].offset + 1
+            output = await self.lane.dispatch()
+            # While this batch's output is in flight, the last one's is waited for: the
+            # worker handles a batch during the broker's round trip instead of idling.
+            await self.settle()
+            self._in_flight = (output, {tp: m[-1].offset + 1 for tp, m in batch.items() if m})
+
+    async def settle(self) -> None:
+        """Wait for the output in flight; then its input's offsets may be committed."""
+        if self._in_flight is None:
+            return
+        output, offsets = self._in_flight
+        self._in_flight = None
+        self.table.written(await written_before_ack(output))
+        self.handled.update(offsets)
 
     async def commit(self) -> None:
         """Commit the offsets handled so far, of the partitions still held."""
@@ -171,7 +189,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         worker = self.worker
-        async with worker.lock:  # the batch in hand is flushed first
+        async with worker.lock:  # the batch in hand is handled and written first
+            await worker.settle()
             await worker.commit()
             worker.table.release(self._merge_partitions(list(revoked)))
             worker.correlate.reindex()

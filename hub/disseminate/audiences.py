@@ -85,20 +85,25 @@ def publish(
     hub_identity: str,
 ) -> list[Publication]:
     publications = []
+    # Audiences often see the same contributions named the same way (the analysts and the
+    # partner that alone contributed, say): each distinct view is built once per version,
+    # and those audiences' publications share it, so a view is never changed after this.
+    views: dict[tuple[object, ...], dict[str, Any] | None] = {}
     for audience in audiences:
         decisions = decide(record, audience, agreements)
         visible = allowed_contributions(record, decisions)
         crime_code = crime_code_of(visible)
-        stix = indicator_view(
-            record,
-            visible,
-            hub_identity=hub_identity,
-            crime_code=crime_code,
-            contributor_refs=contributor_refs(
-                audience, visible, agreements, hub_identity=hub_identity
-            ),
-        )
-        publications.append(Publication(audience, decisions, stix, crime_code))
+        refs = contributor_refs(audience, visible, agreements, hub_identity=hub_identity)
+        shape = (crime_code, *(id(c) for c in visible), *refs.items())
+        if shape not in views:
+            views[shape] = indicator_view(
+                record,
+                visible,
+                hub_identity=hub_identity,
+                crime_code=crime_code,
+                contributor_refs=refs,
+            )
+        publications.append(Publication(audience, decisions, views[shape], crime_code))
     return publications
 
 

@@ -48,16 +48,18 @@ class DisseminateStage:
                 continue
             record = MergeRecord.from_bytes(message.value)
             publications = publish(record, audiences, agreements, hub_identity=context.hub_identity)
+            encoded: dict[int, bytes] = {}  # audiences sharing a view share its bytes
             for publication in publications:
                 if publication.stix is None:
                     continue
                 topic = audience_topic(topics, publication.audience, publication.crime_code)
                 await self._ensure_topic(topic)
-                await self.lane.send(
-                    topic,
-                    publication.stix["id"].encode(),
-                    orjson.dumps(publication.stix, option=orjson.OPT_SORT_KEYS),
-                )
+                view = encoded.get(id(publication.stix))
+                if view is None:
+                    view = encoded[id(publication.stix)] = orjson.dumps(
+                        publication.stix, option=orjson.OPT_SORT_KEYS
+                    )
+                await self.lane.send(topic, publication.stix["id"].encode(), view)
             # Every decision is audited, also for an audience that gets nothing.
             audit = version_audit(record, publications)
             await self.lane.send(topics.audit, audit.object_id.encode(), audit.to_bytes())
