@@ -34,7 +34,7 @@ from bench.harness import c2_addresses, indicator, kafka_node
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import new_ingest_record, topic_regex
-from schemas.envelopes import Origin
+from schemas.envelopes import TAXII_PUSH, Origin
 from tests.integration.hub_process import HubProcess
 
 PARTNERS = ("isp-northnet", "bank-meridian", "av-sentinel")
@@ -68,8 +68,10 @@ def records(addresses: list[str], tag: str) -> list[tuple[str, bytes, str]]:
         pattern = f"[ipv4-addr:value = '{ip}']"
         partner = PARTNERS[n % 3]
         obj = indicator(pattern, labels=["c2"], id_seed=tag)
+        # As a partner's TAXII POST: the admit stage writes a status report for each, the
+        # heaviest case (files and feeds get none).
         record = new_ingest_record(
-            partner, orjson.dumps(obj), origin=Origin(channel="cli", name="bench")
+            partner, orjson.dumps(obj), origin=Origin(channel=TAXII_PUSH, name="bench")
         )
         out.append((partner, record.to_bytes(), observable_from_pattern(pattern).indicator_id))
     return out

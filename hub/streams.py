@@ -5,23 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from hub.partitioner import key_partition
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
-
-
-# Kafka's default partitioner hashes the key with murmur2 (pure Python in aiokafka). The
-# same key goes to several topics - a curated id to each audience and the audit - so the
-# hash is kept for the keys of the last few batches.
-_key_hash = lru_cache(maxsize=1 << 14)(murmur2)
 
 
 class OutboxError(RuntimeError):
@@ -79,7 +72,7 @@ class Outbox:
         partitions = self._partitions.get(topic)
         if partitions is None:
             return None
-        return partitions[(int(_key_hash(key)) & 0x7FFFFFFF) % len(partitions)]
+        return partitions[key_partition(key, len(partitions))]
 
     async def partition(self, topic: str, key: bytes) -> int:
         """The partition Kafka's default partitioner picks for ``key`` (as the Java client's)."""
@@ -87,7 +80,7 @@ class Outbox:
         if partitions is None:
             producer = await self.producer()
             partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
-        return partitions[(int(_key_hash(key)) & 0x7FFFFFFF) % len(partitions)]
+        return partitions[key_partition(key, len(partitions))]
 
     def lane(self) -> Lane:
         return Lane(self)

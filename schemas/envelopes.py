@@ -28,6 +28,11 @@ def decode_payload(text: str, is_base64: bool) -> bytes:
     return base64.b64decode(text) if is_base64 else text.encode("utf-8")
 
 
+# The channel of envelopes POSTed to the hub's TAXII API: the one channel with status
+# resources, so the only one the admit stage writes fusion.status reports for.
+TAXII_PUSH = "taxii-push"
+
+
 @dataclass(slots=True)
 class Origin:
     """Where a record came from inside a partner's delivery (file and line, TAXII request)."""

@@ -12,7 +12,7 @@ from hub.admit.admission import Admission, Admitter, read_ingest_record
 from hub.context import HubContext
 from hub.streams import Lane
 from hub.timestamps import format_ms
-from schemas.envelopes import IngestRecord, Rejection
+from schemas.envelopes import TAXII_PUSH, IngestRecord, Rejection
 
 # Under the broker's 1 MiB message limit with room to spare. A report lists every object:
 # one of a few thousand objects is larger than that, but goes out gzip-compressed (the
@@ -80,7 +80,12 @@ async def send_admission(
     for suppression in admission.suppressions:
         key = suppression.contribution.key.encode()
         await outbox.send(topics.suppressed, key, suppression.to_bytes())
-    await outbox.send(topics.status, record.ingest_id.encode(), status_report(record, admission))
+    if record.origin.channel == TAXII_PUSH:
+        # Only a TAXII POST has a status resource to complete; for files, pulled feeds and
+        # the CLI a report would be written for nobody (rejections are on fusion.rejected).
+        await outbox.send(
+            topics.status, record.ingest_id.encode(), status_report(record, admission)
+        )
 
 
 class AdmitStage:

@@ -23,10 +23,10 @@ from hub.api.taxii.media import is_taxii_content, taxii_bytes, taxii_json
 from hub.api.taxii.params import OBJECT_FILTERS, read_request
 from hub.kafka_io import new_ingest_record
 from hub.store import ALL, Detail
-from schemas.envelopes import Origin
+from schemas.envelopes import TAXII_PUSH, Origin
 
 router = APIRouter()
-CHANNEL = "taxii-push"
+CHANNEL = TAXII_PUSH
 
 
 def _too_large(limit: int, size: int | None = None) -> TaxiiError:
