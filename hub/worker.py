@@ -82,6 +82,10 @@ class HubWorker:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             max_poll_records=settings.batch_size,
+            # A partition assigned is first restored from the changelog, inside the rebalance
+            # callback; a large table takes minutes, and a worker that does not poll for
+            # max_poll_interval is dropped from the group (and its partitions moved again).
+            max_poll_interval_ms=30 * 60_000,
         )
         self.schedule = ConnectorSchedule(context, is_leader=self.is_leader)
         # Held while a batch is handled, so a rebalance waits until its output is flushed.

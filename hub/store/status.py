@@ -1,7 +1,7 @@
 """TAXII status resources: one per POST to an inbox, settled by the pipeline's report.
 
-The admit stage publishes one report per ingest record on ``fusion.status`` (key = ingest
-id = status id) listing every object as a success or a failure with its reason; settling
+The admit stage publishes one report per POSTed ingest record on ``fusion.status`` (key =
+ingest id = status id) listing every object as a success or a failure with its reason; settling
 copies those lists in. A report that rejected the whole record (one failure without an
 object) fails every posted object with that reason, so the counts always add up to
 ``total_count``.
