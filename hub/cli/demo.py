@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -98,6 +99,10 @@ def _pull_from_partner_taxii(partner: str, bundle: Path, env: dict[str, str]) ->
         )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def demo(
     seconds: float | None = typer.Option(
         None, help="stop after this many seconds (default: until Ctrl-C)"
@@ -124,6 +129,11 @@ def demo(
     )
     console.print(f"hub worker and API server running, logs in {logs}/")
     console.print("dashboard: http://127.0.0.1:8000/ui/ (demo credentials in README)")
+    # Stopped by `kill`, `timeout` or a closed terminal rather than Ctrl-C, the demo still
+    # stops the worker and broker it started: Python's default SIGTERM/SIGHUP would end it
+    # without the `finally` below.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         time.sleep(2.0)
         console.print("feeding sample partners: ISP, bank, AV vendor")
