@@ -21,6 +21,7 @@ import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
 
 from connectors.schedule import ConnectorSchedule
 from hub.admit.stage import AdmitStage
@@ -134,7 +135,9 @@ class HubWorker:
             await self.outbox.stop()
             self.table.close()
 
-    async def _handle(self, batch: dict[TopicPartition, list]) -> None:  # type: ignore[type-arg]
+    async def _handle(
+        self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
         async with self.lock:
             for topic, stage in self.stages.items():
                 for tp, messages in batch.items():

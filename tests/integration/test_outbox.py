@@ -74,6 +74,33 @@ async def test_flush_writes_everything_in_order_per_key(kafka_broker: KafkaBroke
     assert all(numbers == sorted(numbers) for numbers in seen.values())
 
 
+async def test_batches_dispatched_before_the_last_is_written_keep_their_order(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # The worker hands a batch's output to the producer while the previous batch's output
+    # is still in flight; a partition must still receive them in the order they were added.
+    tag = uuid.uuid4().hex[:8]
+    topic = f"overlap-{tag}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 2)
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id=f"overlap-{tag}"))
+    lane = outbox.lane()
+    in_flight = []
+    for batch in range(20):
+        for n in range(batch * 300, (batch + 1) * 300):
+            await lane.send(topic, f"k{n % 3}".encode(), str(n).encode())
+        in_flight.append(await lane.dispatch())  # not waited for before the next batch
+    written = [await output.written() for output in in_flight]
+    await outbox.stop()
+    seen: dict[bytes, list[int]] = {}
+    async for m in read_topics(kafka_broker.bootstrap, topics=[topic]):
+        seen.setdefault(m.key or b"", []).append(int(m.value))
+    assert sum(len(v) for v in seen.values()) == 6000
+    assert all(numbers == sorted(numbers) for numbers in seen.values())
+    # Each write reports where its last message landed, later batches further on.
+    last = [max(offsets.values()) for offsets in written]
+    assert last == sorted(last)
+
+
 async def test_a_message_the_broker_refuses_fails_the_flush_loudly(
     kafka_broker: KafkaBroker,
 ) -> None:
