@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from hub.broker import free_ports
-from hub.processes import stop_process_group
+from hub.processes import stop_process_group, wait_until_answering
 
 MEDIA_STIX = "application/stix+json;version=2.1"
 MEDIA_TAXII = "application/taxii+json;version=2.1"
@@ -120,21 +119,23 @@ class PartnerTaxiiServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"medallion exited; see {self.workdir / 'medallion.log'}")
-            try:
-                response = httpx.get(
-                    self.url, auth=(self.username, self.password), headers={"Accept": MEDIA_TAXII}
-                )
-                if response.status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"medallion did not answer on port {self.port} in {timeout_s} s")
+        medallion_log = self.workdir / "medallion.log"
+        wait_until_answering(
+            self.process,
+            self._answers,
+            name=f"medallion on port {self.port}",
+            timeout_s=timeout_s,
+            details=lambda: f"see {medallion_log}",
+        )
+
+    def _answers(self) -> bool:
+        try:
+            response = httpx.get(
+                self.url, auth=(self.username, self.password), headers={"Accept": MEDIA_TAXII}
+            )
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200
 
     def add(self, objects: list[dict[str, Any]]) -> dict[str, Any]:
         """POST one envelope to the collection (one Add Objects request: one date_added)."""

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from hub.broker import free_ports
-from hub.processes import stop_process_group
+from hub.processes import stop_process_group, wait_until_answering
 from tests.integration.hub_process import REPO, HubProcess
 
 SAMPLES = REPO / "deploy" / "samples"
@@ -59,17 +58,22 @@ class TaxiiServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"fusionhub serve exited:\n{self.log_tail()}")
+
+        def answers() -> bool:
             try:
                 # Unauthenticated: any TAXII answer (401) means the server is up.
                 httpx.get(self.url, verify=verify, timeout=2.0)
-                return
             except httpx.TransportError:
-                time.sleep(0.2)
-        raise RuntimeError(f"fusionhub serve did not answer in {timeout_s} s:\n{self.log_tail()}")
+                return False
+            return True
+
+        wait_until_answering(
+            self.process,
+            answers,
+            name="fusionhub serve",
+            timeout_s=timeout_s,
+            details=lambda: "\n" + self.log_tail(),
+        )
 
     def stop(self) -> None:
         if self.process is not None:
