@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+from typing import Any, NoReturn
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -224,6 +224,11 @@ async def written_before_ack(output: Dispatched) -> dict[tuple[str, int], int]:
         return await output.written()
     except OutboxError:
         log.critical("output not written; exiting before the batch is acked", exc_info=True)
-        for handler in logging.getLogger().handlers:
-            handler.flush()
-        os._exit(EXIT_OUTPUT_UNWRITTEN)
+        exit_at_once(EXIT_OUTPUT_UNWRITTEN)
+
+
+def exit_at_once(status: int) -> NoReturn:
+    """End the worker now - no cleanup that could commit offsets - with its log written."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(status)

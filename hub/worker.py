@@ -33,9 +33,12 @@ from hub.disseminate.stage import DisseminateStage, audience_topic
 from hub.kafka_admin import ensure_topics, pipeline_topics, table_changelogs
 from hub.logs import configure_logging
 from hub.settings import HubSettings
-from hub.streams import Dispatched, Outbox, OutboxError, written_before_ack
+from hub.streams import Dispatched, Outbox, OutboxError, exit_at_once, written_before_ack
 
 log = logging.getLogger(__name__)
+
+# The worker's exit status when a partition it was given could not be restored (EX_TEMPFAIL).
+EXIT_RESTORE_FAILED = 75
 
 # How often handled offsets are committed (and when the worker stops or gives partitions
 # up). A crash re-delivers at most this much, as exact duplicates.
@@ -92,6 +95,7 @@ class HubWorker:
         self.schedule = ConnectorSchedule(context, is_leader=self.is_leader)
         # Held while a batch is handled, so a rebalance waits until its output is flushed.
         self.lock = asyncio.Lock()
+        self.held: set[TopicPartition] = set()  # assigned, and for the table restored
         self.handled: dict[TopicPartition, int] = {}  # next offset to commit
         # The last batch's output, handed to the producer, and its input's next offsets.
         self._in_flight: tuple[Dispatched, dict[TopicPartition, int]] | None = None
@@ -116,7 +120,7 @@ class HubWorker:
                     timeout_ms=200, max_records=self.context.settings.batch_size
                 )
                 if batch:
-                    await self._handle(batch)
+                    await self.handle_batch(batch)
                 else:
                     async with self.lock:
                         await self.settle()
@@ -135,10 +139,13 @@ class HubWorker:
             await self.outbox.stop()
             self.table.close()
 
-    async def _handle(
+    async def handle_batch(
         self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
         async with self.lock:
+            # A rebalance may have taken partitions between the fetch and the lock: their
+            # records are left to the new holder (this worker commits none of them).
+            batch = {tp: messages for tp, messages in batch.items() if tp in self.held}
             for topic, stage in self.stages.items():
                 for tp, messages in batch.items():
                     if tp.topic == topic and messages:
@@ -198,6 +205,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         worker = self.worker
         async with worker.lock:  # the batch in hand is handled and written first
+            worker.held.difference_update(revoked)
             await worker.settle()
             await worker.commit()
             worker.table.release(self._merge_partitions(list(revoked)))
@@ -206,8 +214,16 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         worker = self.worker
         async with worker.lock:
-            await worker.table.restore(self._merge_partitions(list(assigned)))
+            partitions = self._merge_partitions(list(assigned))
+            try:
+                await worker.table.restore(partitions)
+            except Exception:
+                # aiokafka would log this and carry on, and the partitions would never be
+                # handled: a restart (and a new rebalance) retries the restore instead.
+                log.critical("merge partitions %s not restored; exiting", partitions, exc_info=True)
+                exit_at_once(EXIT_RESTORE_FAILED)
             worker.correlate.reindex()
+            worker.held.update(assigned)
 
 
 def _tune_garbage_collector() -> None:
