@@ -1,6 +1,6 @@
 """Connector benchmark: a 100,000-row ISP CSV report through the whole pipeline.
 
-    python bench/connectors.py [--rows 100000]
+    python bench/connectors.py [--rows 100000] [--workers 1]
 
 Starts its own Kafka node on free ports (jars from the shared cache) and a hub worker, writes
 a sinkhole C2 report of N rows (N distinct C2 addresses no warninglist holds), imports it
@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import c2_addresses, kafka_node
+from bench.harness import c2_addresses, kafka_node, running_hub
 from connectors.isp_csv import IspCsvConnector
 from connectors.registry import decoders
 from hub.admit.admission import Admitter
@@ -128,6 +128,7 @@ async def through_the_hub(
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=1, help="hub worker processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp:
         workdir = Path(tmp)
@@ -136,16 +137,14 @@ async def main() -> None:
         ceiling = admit_in_process(workdir / "in-process.csv")
         print(f"decode + admit in one process (no Kafka): {ceiling:,.0f} rows/s")
         with kafka_node(workdir) as launcher:
-            hub = HubProcess(bootstrap=launcher.bootstrap, workdir=workdir)
-            try:
-                await hub.prepare_topics_async()
-                hub.start()
-                sending, admitting, rows_per_s = await through_the_hub(hub, workdir, addresses)
-            finally:
-                hub.stop()
+            async with running_hub(launcher.bootstrap, workdir, args.workers) as workers:
+                sending, admitting, rows_per_s = await through_the_hub(
+                    workers[0], workdir, addresses
+                )
+    label = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
     print(f"import to fusion.ingest:                  {sending:,.0f} rows/s")
-    print(f"import -> admitted (1 worker):            {admitting:,.0f} rows/s")
-    print(f"import -> admitted -> curated (1 worker): {rows_per_s:,.0f} rows/s")
+    print(f"import -> admitted ({label}):            {admitting:,.0f} rows/s")
+    print(f"import -> admitted -> curated ({label}): {rows_per_s:,.0f} rows/s")
     print(f"connectors rows_per_s={rows_per_s:.0f}")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hub.admit.warninglists import shipped_index
 from hub.broker import KafkaLauncher, free_ports
 from hub.canonical import observable
+from tests.integration.hub_process import HubProcess
 
 JSON = dict[str, object]
 
@@ -65,3 +66,27 @@ def kafka_node(workdir: Path) -> Iterator[KafkaLauncher]:
         yield launcher
     finally:
         launcher.stop()
+
+
+@asynccontextmanager
+async def running_hub(
+    bootstrap: str, workdir: Path, workers: int
+) -> AsyncIterator[list[HubProcess]]:
+    """A hub of ``workers`` worker processes: one app id and topics, state of their own.
+
+    The first is the one whose topics the bench reads; all are stopped at the end.
+    """
+    hub = HubProcess(bootstrap=bootstrap, workdir=workdir)
+    processes = [hub] + [
+        HubProcess(bootstrap=bootstrap, workdir=workdir / f"w{n}", name=hub.name)
+        for n in range(1, workers)
+    ]
+    try:
+        await hub.prepare_topics_async()
+        for process in processes:
+            process.workdir.mkdir(parents=True, exist_ok=True)
+            process.start()
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()

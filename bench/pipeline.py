@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import c2_addresses, indicator, kafka_node
+from bench.harness import c2_addresses, indicator, kafka_node, running_hub
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import new_ingest_record, topic_regex
@@ -222,20 +222,11 @@ async def main() -> None:
             launcher.bootstrap, throughput_set, [sys.executable, "-c", PASSTHROUGH]
         )
         print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
-        hub = HubProcess(bootstrap=launcher.bootstrap, workdir=Path(tmp))
-        # Further workers of the same hub: same app id and topics, state dirs of their own.
-        others = [
-            HubProcess(bootstrap=launcher.bootstrap, workdir=Path(tmp) / f"w{n}", name=hub.name)
-            for n in range(1, args.workers)
-        ]
-        try:
-            await hub.prepare_topics_async()
-            for worker in (hub, *others):
-                worker.workdir.mkdir(parents=True, exist_ok=True)
-                worker.start()
-            cpu_before = cpu_seconds([hub, *others])
+        async with running_hub(launcher.bootstrap, Path(tmp), args.workers) as workers:
+            hub = workers[0]
+            cpu_before = cpu_seconds(workers)
             throughput = await hub_throughput(hub, warm_up, throughput_set)
-            cpu_used = cpu_seconds([hub, *others]) - cpu_before
+            cpu_used = cpu_seconds(workers) - cpu_before
             print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")
             print(
                 f"hub worker CPU per indicator:            "
@@ -245,9 +236,6 @@ async def main() -> None:
             latencies = await hub_latency(hub, args.rate, latency_set, already)
             p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
             print(f"latency at {args.rate}/s offered: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
-        finally:
-            for worker in (hub, *others):
-                worker.stop()
     print(
         f"pipeline indicators_per_s={throughput:.0f} passthrough_per_s={ceiling:.0f} "
         f"ratio={throughput / ceiling:.2f} p50_ms={p50:.0f} p99_ms={p99:.0f}"
