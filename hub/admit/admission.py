@@ -7,6 +7,7 @@ each object is admitted or rejected on its own, with a specific reason.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,11 @@ class DecodeError(ValueError):
 
 Decoder = Callable[[IngestRecord], list[StixObject]]
 # Known-benign check: the list's name and what matched, or None.
+log = logging.getLogger(__name__)
+
+# The reason code of a record or object the hub itself failed on (a bug, not bad input).
+ADMISSION_FAILED = "admission-failed"
+
 Suppressor = Callable[[Observable], tuple[str, str] | None]
 # Inbound redaction of one object under the partner's agreement (may raise DecodeError).
 Redactor = Callable[[StixObject, PartnerAgreement], StixObject]
@@ -134,8 +140,25 @@ class Admitter:
         except DecodeError as exc:
             self._reject_record(result, record, exc.code, exc.detail)
             return result
+        except Exception as exc:
+            # A fault of the hub's, not the partner's: the record is kept for replay once it
+            # is fixed, and the partner's later records are not held up behind it.
+            log.exception("decoding ingest record %s failed", record.ingest_id)
+            detail = f"the {record.format} decoder failed ({exc!r}); replay once fixed"
+            self._reject_record(result, record, ADMISSION_FAILED, detail)
+            return result
         for index, obj in enumerate(objects):
-            self._admit_object(result, record, agreement, index, obj)
+            try:
+                self._admit_object(result, record, agreement, index, obj)
+            except Exception as exc:  # likewise, for one object: its siblings go on
+                log.exception("admitting object %d of %s failed", index, record.ingest_id)
+                reason = Reason(
+                    ADMISSION_FAILED,
+                    f"the hub failed on this object ({exc!r}); replay once fixed",
+                    object_id=_str_or_none(obj.get("id")) if isinstance(obj, dict) else None,
+                    index=index,
+                )
+                self._reject_object(result, record, index, obj, reason)
         return result
 
     def _admit_object(
