@@ -15,21 +15,9 @@ from schemas.agreement import load_agreements
 from schemas.envelopes import IngestRecord, Origin
 from schemas.stix.types import StixObject
 from tests.integration.hub_process import SAMPLE_PARTNERS
+from tests.store.stix import indicator
 
 AGREEMENTS = load_agreements(SAMPLE_PARTNERS)
-
-
-def indicator(n: int, address: str) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd{n:02d}",
-        "created": "2026-11-20T08:00:00.000Z",
-        "modified": "2026-11-20T08:00:00.000Z",
-        "pattern": f"[ipv4-addr:value = '{address}']",
-        "pattern_type": "stix",
-        "valid_from": "2026-11-20T08:00:00.000Z",
-    }
 
 
 def record(objects: list[object], format: str = "stix") -> IngestRecord:
@@ -39,14 +27,14 @@ def record(objects: list[object], format: str = "stix") -> IngestRecord:
 
 def test_an_object_the_hub_fails_on_is_rejected_and_its_siblings_admitted() -> None:
     def suppressor(observable: Observable) -> tuple[str, str] | None:
-        if observable.value == "91.216.3.66":
+        if observable.value == "198.51.0.2":
             raise ZeroDivisionError("a bug in a list lookup")
         return None
 
     admitter = Admitter(agreements=AGREEMENTS, suppressor=suppressor)
-    objects: list[object] = [indicator(1, "91.216.3.4"), indicator(2, "91.216.3.66")]
+    objects: list[object] = [indicator(1), indicator(2)]
     admission = admitter.admit(record(objects))
-    assert [c.observable_value for c in admission.contributions] == ["91.216.3.4"]
+    assert [c.observable_value for c in admission.contributions] == ["198.51.0.1"]
     [rejection] = admission.rejections
     assert rejection.reason.code == ADMISSION_FAILED
     assert rejection.reason.index == 1
@@ -62,10 +50,10 @@ def test_a_record_whose_decoder_fails_is_rejected_whole_and_kept() -> None:
         raise KeyError("column")
 
     admitter = Admitter(agreements=AGREEMENTS, decoders={"isp-csv": broken})
-    failing = record([indicator(1, "91.216.3.4")], format="isp-csv")
+    failing = record([indicator(1)], format="isp-csv")
     [rejection] = admitter.admit(failing).rejections
     assert rejection.reason.code == ADMISSION_FAILED
     assert "the isp-csv decoder failed (KeyError('column'))" in rejection.reason.detail
     assert (rejection.payload, rejection.format) == (failing.payload, "isp-csv")
     # The next record of the same partner is admitted as usual.
-    assert admitter.admit(record([indicator(3, "91.216.3.5")])).contributions
+    assert admitter.admit(record([indicator(3)])).contributions
