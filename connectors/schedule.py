@@ -2,7 +2,7 @@
 
 A service (mode) looks at the agreements every second and starts each connector that has an
 ``interval`` when it is due, as its own task (blocking clients run in threads, so the
-agents keep the loop). Only the leader worker runs connectors, so a feed is fetched once
+stages keep the loop). Only the leader worker runs connectors, so a feed is fetched once
 however many workers there are; positions live on ``fusion.checkpoints``, so a new leader
 resumes where the old one stopped. A failing connector backs off (doubling waits, up to its
 ``max_backoff``) without disturbing the others; an edited agreement takes effect at once.

@@ -1,4 +1,4 @@
-"""What the agents of one running hub share: settings, topic names, agreements."""
+"""What the stages of one running hub share: settings, topic names, agreements."""
 
 from __future__ import annotations
 

@@ -38,10 +38,9 @@ class TopicsNotReadyError(RuntimeError):
 
 
 def table_changelogs(app_id: str) -> list[str]:
-    """The changelog topic of each Faust table, named as Faust names them.
+    """The merge table's changelog topic (compacted; the name it had under Faust).
 
-    Created up front: on a fresh broker Faust may look for its changelog before creating it
-    and crash the table's agent with PartitionsMismatch ("0 partitions").
+    Created up front with the other topics, before a worker restores from it.
     """
     return [f"{app_id}-merge-changelog"]
 
@@ -56,8 +55,8 @@ async def ensure_topics(
 ) -> None:
     """Create the missing topics and wait until every partition of each has a leader.
 
-    A fresh broker creating dozens of topics answers slowly for a while; a Faust worker
-    started before the leaders exist may fail to create its own changelog topic.
+    A fresh broker creating dozens of topics answers slowly for a while; a worker started
+    before the leaders exist would wait on metadata or fail its first restore.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

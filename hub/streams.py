@@ -100,7 +100,8 @@ COMPRESS_ABOVE = 256 * 1024
 
 
 class Lane:
-    """One agent's pending output on the shared producer; its ``flush`` waits for its own."""
+    """One stage's (or the sweep's) pending output on the shared producer; its ``flush`` waits
+    for its own."""
 
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
@@ -203,7 +204,7 @@ class Dispatched:
         return last
 
 
-# The worker's exit status when an agent's output could not be written (EX_SOFTWARE).
+# The worker's exit status when a batch's output could not be written (EX_SOFTWARE).
 EXIT_OUTPUT_UNWRITTEN = 70
 
 

@@ -163,7 +163,7 @@ class Tick:
     """A time-based change for one record, on ``fusion.admitted`` beside contributions.
 
     The correlate sweep sends it when an embargo ends or every contribution has expired, so
-    the change is made by the table's own agent, in the record's partition.
+    the change is made by the worker holding the record, in the record's partition.
     """
 
     key: str

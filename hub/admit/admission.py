@@ -1,6 +1,6 @@
 """Admission of one ingest record: decode, validate strictly, apply the inbound protocol.
 
-Pure apart from its collaborators (agreements, decoders, suppression list); the admit agent
+Pure apart from its collaborators (agreements, decoders, suppression list); the admit stage
 calls it for every record on ``fusion.ingest``. One bad object never sinks its siblings:
 each object is admitted or rejected on its own, with a specific reason.
 """
@@ -319,7 +319,7 @@ def read_ingest_record(
 
     Something other than the hub's envelope on the topic (a hand-written message, a client
     of another version) is kept whole on ``fusion.rejected`` rather than stopping the admit
-    agent. ``position`` (topic/partition/offset) makes its rejection id the same on every
+    stage. ``position`` (topic/partition/offset) makes its rejection id the same on every
     re-delivery.
     """
     try:

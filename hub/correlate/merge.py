@@ -1,6 +1,6 @@
 """Merging a partner's contribution into the record of its observable.
 
-Pure functions: the correlate agent calls them for every admitted contribution, tests call
+Pure functions: the correlate stage calls them for every admitted contribution, tests call
 them directly. A new curated version is cut only on a MATERIAL change (new source,
 confidence, marking, revocation, expiry); a replay of the same input changes nothing.
 """

@@ -1,4 +1,4 @@
-"""The agents' outbox against the real broker: partitions, flush, and what it refuses."""
+"""The workers' outbox against the real broker: partitions, flush, and what it refuses."""
 
 from __future__ import annotations
 
@@ -155,8 +155,8 @@ asyncio.run(main(*sys.argv[1:]))
 async def test_a_worker_ends_rather_than_ack_a_batch_whose_output_was_refused(
     kafka_broker: KafkaBroker,
 ) -> None:
-    # take_events acks a batch in a finally as the agent unwinds: a worker that raised would
-    # commit input whose output never reached Kafka. It must end before that instead.
+    # Output the broker refused must never be followed by a commit of its input: the worker
+    # ends at once (status 70) and its restart takes the batch again.
     topic = f"refused-{uuid.uuid4().hex[:8]}"
     await ensure_topics(kafka_broker.bootstrap, [topic], 1)
     process = await asyncio.create_subprocess_exec(
