@@ -28,7 +28,7 @@ def configured_agencies(hub_config: Path) -> tuple[str, ...]:
     """
     if not hub_config.exists():
         return DEFAULT_LIAISON_AGENCIES
-    return tuple(sorted({*DEFAULT_LIAISON_AGENCIES, *load_hub_config(hub_config).agencies}))
+    return load_hub_config(hub_config).published_agencies
 
 
 @dataclass(slots=True)

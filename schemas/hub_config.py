@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from protocols.audience import DEFAULT_LIAISON_AGENCIES
 from protocols.tlp import Tlp, level_named
 from schemas.agreement import Credential
 
@@ -105,6 +106,11 @@ class HubConfig(BaseModel):
     def agencies(self) -> list[str]:
         """Every agency with a liaison collection: listed ones and those with accounts."""
         return sorted({*self.liaison_agencies, *(account.agency for account in self.liaison)})
+
+    @property
+    def published_agencies(self) -> tuple[str, ...]:
+        """The default agencies and this config's: the hub publishes to each of them."""
+        return tuple(sorted({*DEFAULT_LIAISON_AGENCIES, *self.agencies}))
 
 
 def _valid_name(value: str) -> bool:

@@ -40,16 +40,20 @@ def audiences_for(
     agreements: Mapping[str, PartnerAgreement],
     agencies: Iterable[str] = DEFAULT_LIAISON_AGENCIES,
 ) -> list[Audience]:
-    """Every audience the hub publishes to: its analysts, each partner, each liaison agency.
-
-    Agencies are the configured ones and any a partner consents to share with.
-    """
-    consented = {agency for a in agreements.values() for agency in a.liaison_consent}
+    """Every audience the hub publishes to: its analysts, each partner, each liaison agency."""
     return [
         HUB_ANALYSTS,
         *(Audience("partner", partner) for partner in sorted(agreements)),
-        *(Audience("liaison", agency) for agency in sorted({*agencies, *consented})),
+        *(Audience("liaison", agency) for agency in liaison_agencies(agreements, agencies)),
     ]
+
+
+def liaison_agencies(
+    agreements: Mapping[str, PartnerAgreement], configured: Iterable[str]
+) -> list[str]:
+    """The configured agencies and any a partner consents to share with, sorted."""
+    consented = {agency for a in agreements.values() for agency in a.liaison_consent}
+    return sorted({*configured, *consented})
 
 
 def contributor_refs(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from protocols.audience import DEFAULT_LIAISON_AGENCIES
+from hub.disseminate.audiences import liaison_agencies
 from schemas.agreement import PartnerAgreement
 from schemas.hub_config import HubConfig
 
@@ -82,9 +82,8 @@ def catalog(agreements: Mapping[str, PartnerAgreement], config: HubConfig) -> li
     for agreement in sorted(agreements.values(), key=lambda a: a.id):
         specs.append(inbox_collection(agreement.id, agreement.name))
         specs.append(feed_collection(agreement.id, agreement.name))
-    # The same agencies disseminate publishes to (hub/disseminate/audiences.py), and more.
-    consenting = {agency for a in agreements.values() for agency in a.liaison_consent}
-    for agency in sorted({*DEFAULT_LIAISON_AGENCIES, *config.agencies, *consenting}):
+    # The same agencies disseminate publishes to.
+    for agency in liaison_agencies(agreements, config.published_agencies):
         specs.append(liaison_collection(agency))
     return specs
 
