@@ -76,11 +76,12 @@ class Outbox:
 
     async def partition(self, topic: str, key: bytes) -> int:
         """The partition Kafka's default partitioner picks for ``key`` (as the Java client's)."""
-        partitions = self._partitions.get(topic)
-        if partitions is None:
+        if topic not in self._partitions:
             producer = await self.producer()
-            partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
-        return partitions[key_partition(key, len(partitions))]
+            self._partitions[topic] = sorted(await producer.partitions_for(topic))
+        partition = self.known_partition(topic, key)
+        assert partition is not None  # just learnt
+        return partition
 
     def lane(self) -> Lane:
         return Lane(self)
@@ -206,11 +207,6 @@ class Dispatched:
 
 # The worker's exit status when a batch's output could not be written (EX_SOFTWARE).
 EXIT_OUTPUT_UNWRITTEN = 70
-
-
-async def flush_before_ack(lane: Lane) -> dict[tuple[str, int], int]:
-    """Flush a lane before the consumed batch is committed - or end the worker at once."""
-    return await written_before_ack(await lane.dispatch())
 
 
 async def written_before_ack(output: Dispatched) -> dict[tuple[str, int], int]:

@@ -51,13 +51,13 @@ class DecodeError(ValueError):
         self.detail = detail
 
 
-Decoder = Callable[[IngestRecord], list[StixObject]]
-# Known-benign check: the list's name and what matched, or None.
 log = logging.getLogger(__name__)
 
 # The reason code of a record or object the hub itself failed on (a bug, not bad input).
 ADMISSION_FAILED = "admission-failed"
 
+Decoder = Callable[[IngestRecord], list[StixObject]]
+# Known-benign check: the list's name and what matched, or None.
 Suppressor = Callable[[Observable], tuple[str, str] | None]
 # Inbound redaction of one object under the partner's agreement (may raise DecodeError).
 Redactor = Callable[[StixObject, PartnerAgreement], StixObject]

@@ -149,10 +149,6 @@ class MergeTable:
         # Writes not yet on a lane: (key, value, partition).
         self.pending: list[tuple[bytes, bytes, int]] = []
 
-    @property
-    def partitions(self) -> list[int]:
-        return sorted(self._stores)
-
     def store(self, partition: int) -> PartitionStore:
         try:
             return self._stores[partition]

@@ -140,12 +140,12 @@ async def test_a_large_message_goes_compressed_and_arrives_whole(kafka_broker: K
 UNWRITABLE = """
 import asyncio, os, sys
 from hub.settings import HubSettings
-from hub.streams import Outbox, flush_before_ack
+from hub.streams import Outbox, written_before_ack
 
 async def main(bootstrap, topic):
     lane = Outbox(HubSettings(broker=bootstrap, app_id="outbox-exit")).lane()
     await lane.send(topic, b"k", os.urandom(2 * 1024 * 1024))
-    await flush_before_ack(lane)
+    await written_before_ack(await lane.dispatch())  # as the worker waits for a batch
     print("acked")  # never reached
 
 asyncio.run(main(*sys.argv[1:]))
