@@ -1,10 +1,12 @@
 """A hub worker: the three stages on one Kafka consumer, one outbox and the merge table.
 
-The worker consumes ``fusion.ingest`` (admit), ``fusion.admitted`` (correlate) and
-``fusion.curated`` (disseminate) as one member of the consumer group ``app_id``; more
+The worker consumes ``fusion.ingest`` (admit) and ``fusion.admitted`` (correlate, then
+disseminate of the versions it cut) as one member of the consumer group ``app_id``; more
 workers share the partitions. Each consumed batch is handled stage by stage, its output
 (the table's changelog writes included) is written, and only then are its offsets due for
 commit: at-least-once, with a re-delivery an exact duplicate (README, "Delivery guarantee").
+``fusion.curated`` is written for the store, the API and `fusionhub policy`; disseminate
+takes the same versions in-process (hub/disseminate/stage.py says why).
 
 It used Faust agents until the pipeline benchmark showed Faust's per-message machinery
 taking about 70 % of the worker's CPU (py-spy, issue 2's note); the stages' own code is
@@ -60,7 +62,7 @@ def worker_topics(context: HubContext) -> list[str]:
 
 class HubWorker:
     def __init__(self, context: HubContext) -> None:
-        settings, topics = context.settings, context.topics
+        settings = context.settings
         self.context = context
         self.outbox = Outbox(settings)
         self.lane, self.ticks = self.outbox.lane(), self.outbox.lane()
@@ -70,13 +72,9 @@ class HubWorker:
             store_url=settings.table_store,
             data_dir=settings.data_dir,
         )
+        self.admit = AdmitStage(context, self.lane)
         self.correlate = CorrelateStage(context, self.lane, self.table)
-        # In pipeline order: what admit writes in a batch is correlated in a later one.
-        self.stages: dict[str, AdmitStage | CorrelateStage | DisseminateStage] = {
-            topics.ingest: AdmitStage(context, self.lane),
-            topics.admitted: self.correlate,
-            topics.curated: DisseminateStage(context, self.lane),
-        }
+        self.disseminate = DisseminateStage(context, self.lane)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.broker,
             group_id=settings.app_id,
@@ -110,7 +108,8 @@ class HubWorker:
 
     async def run(self) -> None:
         await self.consumer.start()
-        self.consumer.subscribe(list(self.stages), listener=_Rebalance(self))
+        topics = self.context.topics
+        self.consumer.subscribe([topics.ingest, topics.admitted], listener=_Rebalance(self))
         await self.schedule.start()
         sweeper = asyncio.create_task(self._sweep_forever(), name="sweep")
         committed = time.monotonic()
@@ -146,10 +145,14 @@ class HubWorker:
             # A rebalance may have taken partitions between the fetch and the lock: their
             # records are left to the new holder (this worker commits none of them).
             batch = {tp: messages for tp, messages in batch.items() if tp in self.held}
-            for topic, stage in self.stages.items():
-                for tp, messages in batch.items():
-                    if tp.topic == topic and messages:
-                        await stage.handle(messages)
+            ingest = self.context.topics.ingest
+            # What admit writes in a batch is correlated in a later one.
+            for tp, messages in batch.items():
+                if tp.topic == ingest and messages:
+                    await self.admit.handle(messages)
+            for tp, messages in batch.items():
+                if tp.topic != ingest and messages:
+                    await self.disseminate.handle(await self.correlate.handle(messages))
             output = await self.lane.dispatch()
             # While this batch's output is in flight, the last one's is waited for: the
             # worker handles a batch during the broker's round trip instead of idling.

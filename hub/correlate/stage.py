@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import MutableMapping
+from typing import NamedTuple
 
 import orjson
 from aiokafka.structs import ConsumerRecord
@@ -27,14 +28,21 @@ from schemas.merge import MergeRecord
 log = logging.getLogger(__name__)
 
 
+class Version(NamedTuple):
+    """A curated version: the record, and its bytes as written to ``fusion.curated``."""
+
+    encoded: bytes
+    record: MergeRecord
+
+
 def correlate_message(
     records: MutableMapping[bytes, bytes],
     key: bytes,
     offset: int,
     value: bytes,
     dues: DueIndex | None = None,
-) -> bytes | None:
-    """Apply one fusion.admitted message to the table; the curated message to send, if any.
+) -> Version | None:
+    """Apply one fusion.admitted message to the table; the curated version to send, if any.
 
     ``dues`` learns when the changed record is next due a time-based version.
     """
@@ -46,7 +54,7 @@ def correlate_message(
         # written again too: its changelog write may not have left either.
         assert stored is not None
         records[key] = stored
-        return stored if record.version else None
+        return Version(stored, record) if record.version else None
     body = orjson.loads(value)
     if "tick" in body:
         if record is None:
@@ -60,7 +68,7 @@ def correlate_message(
     records[key] = encoded
     if dues is not None:
         dues.note(key, record)
-    return encoded if material else None
+    return Version(encoded, record) if material else None
 
 
 # How often the due index is rebuilt from the table even if no partition moved.
@@ -78,18 +86,22 @@ class CorrelateStage:
         self.dues = DueIndex()
         self._indexed_at = 0.0
 
-    async def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> list[MergeRecord]:
+        """Merge one partition's messages; the curated versions sent, for disseminate."""
         curated_topic = self.context.topics.curated
         records = self.table.partition(messages[0].partition)  # one partition per call
+        versions = []
         for message in messages:
             if message.key is None or message.value is None:
                 continue  # the hub writes every admitted message with its canonical key
-            curated = correlate_message(
+            version = correlate_message(
                 records, message.key, message.offset, message.value, self.dues
             )
-            if curated is not None:
-                await self.lane.send(curated_topic, message.key, curated)
+            if version is not None:
+                await self.lane.send(curated_topic, message.key, version.encoded)
+                versions.append(version.record)
         await self.table.write_changelog(self.lane)
+        return versions
 
     def reindex(self) -> None:
         """Rebuild the due index from the partitions held now."""

@@ -1,9 +1,15 @@
-"""The disseminate stage: ``fusion.curated`` -> per-audience topics and ``fusion.audit``."""
+"""The disseminate stage: curated versions -> per-audience topics and ``fusion.audit``.
+
+It takes each version from correlate in the same batch, the record correlate has just
+written to ``fusion.curated``, instead of reading it back from that topic: a round trip
+through the broker and a decode per version, for the same bytes (issue 2's bench). The
+batch's input offsets are committed only once the audience views are written too, so a
+crash re-delivers the contribution, correlate re-sends its version and it is published again.
+"""
 
 from __future__ import annotations
 
 import orjson
-from aiokafka.structs import ConsumerRecord
 
 from hub.context import HubContext
 from hub.disseminate.audiences import audiences_for, publish, version_audit
@@ -23,7 +29,7 @@ def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
 
 
 class DisseminateStage:
-    """Publishes each consumed curated version to every audience it decides for, and audits."""
+    """Publishes each curated version to every audience it decides for, and audits."""
 
     def __init__(self, context: HubContext, lane: Lane) -> None:
         self.context = context
@@ -39,14 +45,11 @@ class DisseminateStage:
             await ensure_topics(settings.broker, [name], settings.partitions)
             self._known_topics.add(name)
 
-    async def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def handle(self, versions: list[MergeRecord]) -> None:
         context, topics = self.context, self.context.topics
         agreements = context.agreements.current()
         audiences = audiences_for(agreements, context.liaison_agencies)
-        for message in messages:
-            if message.value is None:
-                continue
-            record = MergeRecord.from_bytes(message.value)
+        for record in versions:
             publications = publish(record, audiences, agreements, hub_identity=context.hub_identity)
             encoded: dict[int, bytes] = {}  # audiences sharing a view share its bytes
             for publication in publications:

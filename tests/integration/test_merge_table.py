@@ -130,5 +130,5 @@ async def test_a_redelivered_contribution_repairs_a_write_the_changelog_missed(
     restarted.written(await lane.flush())
     restarted.close()
     elsewhere = await holding(kafka_broker, changelog, tmp_path / "elsewhere")
-    assert contents(elsewhere, 0) == {key: again}
+    assert contents(elsewhere, 0) == {key: again.encoded}
     elsewhere.close()
