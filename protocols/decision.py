@@ -77,6 +77,46 @@ def decide(
     ]
 
 
+class DecisionMemo:
+    """``decide`` for many records under one set of agreements, each verdict worked out once.
+
+    A verdict depends only on the audience, the contributor, its markings and crime code
+    and, while it has one, its embargo against the version's `modified`; the agreements are
+    fixed for the memo's life. Disseminate decides every version for every audience, and
+    most contributions share these with thousands of others, so it asks this memo; a
+    contribution under an embargo is decided afresh each time.
+    """
+
+    def __init__(self, agreements: Mapping[str, PartnerAgreement]) -> None:
+        self.agreements = agreements
+        self._verdicts: dict[tuple[Audience, str, tuple[str, ...], str], Decision] = {}
+
+    def decide(self, record: MergeRecord, audience: Audience) -> list[Decision]:
+        """``decide(record, audience, self.agreements)``."""
+        decisions = []
+        for _, contribution in sorted(record.contributions.items()):
+            if contribution.embargo_until is not None:
+                decisions.append(
+                    decide_contribution(
+                        contribution, audience, self.agreements, as_of=record.modified
+                    )
+                )
+                continue
+            key = (
+                audience,
+                contribution.partner,
+                tuple(contribution.markings),
+                contribution.crime_code,
+            )
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                verdict = self._verdicts[key] = decide_contribution(
+                    contribution, audience, self.agreements, as_of=record.modified
+                )
+            decisions.append(verdict)
+        return decisions
+
+
 def decide_contribution(
     contribution: PartnerContribution,
     audience: Audience,

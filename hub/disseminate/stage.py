@@ -17,6 +17,7 @@ from hub.kafka_admin import ensure_topics
 from hub.streams import Lane
 from hub.topics import Topics
 from protocols.audience import Audience
+from protocols.decision import DecisionMemo
 from schemas.merge import MergeRecord
 
 
@@ -35,6 +36,7 @@ class DisseminateStage:
         self.context = context
         self.lane = lane
         self._known_topics: set[str] = set()
+        self._memo: DecisionMemo | None = None
 
     async def _ensure_topic(self, name: str) -> None:
         if name not in self._known_topics:
@@ -49,8 +51,12 @@ class DisseminateStage:
         context, topics = self.context, self.context.topics
         agreements = context.agreements.current()
         audiences = audiences_for(agreements, context.liaison_agencies)
+        if self._memo is None or self._memo.agreements is not agreements:
+            self._memo = DecisionMemo(agreements)  # agreements (re)loaded: decide anew
         for record in versions:
-            publications = publish(record, audiences, agreements, hub_identity=context.hub_identity)
+            publications = publish(
+                record, audiences, agreements, hub_identity=context.hub_identity, memo=self._memo
+            )
             encoded: dict[int, bytes] = {}  # audiences sharing a view share its bytes
             for publication in publications:
                 if publication.stix is None:

@@ -30,6 +30,7 @@ from hub.disseminate.audiences import publish, version_audit
 from hub.disseminate.views import partner_identity_id, sector_identity_id
 from hub.timestamps import parse
 from protocols.audience import HUB_ANALYSTS, Audience
+from protocols.decision import DecisionMemo, decide
 from protocols.rules import ALLOWING, Rule
 from protocols.tlp import LEVEL_BY_ID, TLP1_IDS, TLP2_IDS, Tlp, level_named
 from schemas.agreement import PartnerAgreement
@@ -245,3 +246,32 @@ def test_no_audience_receives_what_the_rules_deny(
                 assert trace not in blob, (audience.label, partner, trace)
             if agreement.attribution == "anonymous" and agreement.sector not in shown_sectors:
                 assert sector_identity_id(agreement.sector).encode() not in blob
+
+
+def _variants(merged: MergeRecord) -> list[MergeRecord]:
+    """``merged``, then the same with each contribution's crime code moved on, then with
+    its markings dropped: what a memo keyed too loosely would answer from memory."""
+
+    def each(change: Any) -> MergeRecord:
+        return replace(
+            merged,
+            contributions={p: change(c) for p, c in merged.contributions.items()},
+        )
+
+    def next_code(c: PartnerContribution) -> PartnerContribution:
+        return replace(c, crime_code=CODES[(CODES.index(c.crime_code) + 1) % len(CODES)])
+
+    return [merged, each(next_code), each(lambda c: replace(c, markings=[]))]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(agreements=AGREEMENT_SETS, records=st.lists(RECORDS, min_size=1, max_size=4))
+def test_a_decision_memo_decides_as_decide_does_across_records(
+    agreements: dict[str, PartnerAgreement], records: list[MergeRecord]
+) -> None:
+    # One memo for many records under one set of agreements, as disseminate keeps it: a
+    # verdict remembered from an earlier record must be the one decide gives this record.
+    memo = DecisionMemo(agreements)
+    for merged in (variant for drawn in records for variant in _variants(drawn)):
+        for audience in AUDIENCES:
+            assert memo.decide(merged, audience) == decide(merged, audience, agreements)
