@@ -1,6 +1,7 @@
 """Pipeline benchmark: the hub end to end beside a raw aiokafka passthrough, one broker.
 
     python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10] [--workers 1]
+                             [--warm-up 5000]
 
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
 1. passthrough: a separate process consumes the ingest records with aiokafka and produces
@@ -10,6 +11,7 @@ Starts its own Kafka node on free ports (jars from the shared cache), then measu
    fusion.ingest to the analysts topics, for the same records, indicators/s from first send
    to last curated, and the workers' CPU time per indicator;
 3. latency: records offered at a fixed rate, p50/p99 from send to curated arrival.
+Before 1 and 2, ``--warm-up`` records go through untimed (see ``main``).
 The last line is `pipeline indicators_per_s=N passthrough_per_s=N ratio=R p50_ms=N p99_ms=N`.
 """
 
@@ -124,19 +126,22 @@ async def wait_for(
     return arrivals
 
 
-async def passthrough(bootstrap: str, addresses: list[str], command: list[str]) -> float:
+async def passthrough(
+    bootstrap: str, warm_up: list[str], addresses: list[str], command: list[str]
+) -> float:
     """Messages/s a consume->produce process ``command`` (+ bootstrap, source, sink) forwards."""
     source, sink = f"pt-in-{uuid.uuid4().hex[:6]}", f"pt-out-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [source, sink], 4)
     process = subprocess.Popen([*command, bootstrap, source, sink])
     try:
-        # One message through first: the process has joined its group and has partitions.
-        await produce(bootstrap, source, records(addresses[:1], "pt-warm"))
-        await wait_for(bootstrap, topics=[sink], pattern=None, count=1)
+        # The warm-up through first: the process has joined its group and has partitions,
+        # and the broker has compiled its hot paths, as for the hub.
+        await produce(bootstrap, source, records(warm_up, "pt-warm"))
+        await wait_for(bootstrap, topics=[sink], pattern=None, count=len(warm_up))
         batch, count = records(addresses, "pt"), len(addresses)
         start = time.perf_counter()
         waiter = asyncio.create_task(
-            wait_for(bootstrap, topics=[sink], pattern=None, count=count + 1)
+            wait_for(bootstrap, topics=[sink], pattern=None, count=count + len(warm_up))
         )
         await produce(bootstrap, source, batch)
         arrivals = await waiter
@@ -146,20 +151,27 @@ async def passthrough(bootstrap: str, addresses: list[str], command: list[str]) 
         process.wait()
 
 
-async def hub_throughput(hub: HubProcess, warm_up: list[str], addresses: list[str]) -> float:
+async def hub_throughput(
+    workers: list[HubProcess], warm_up: list[str], addresses: list[str]
+) -> tuple[float, float]:
+    """Indicators/s from first send to last curated, and the workers' CPU seconds for them."""
+    hub = workers[0]
     prefix = topic_regex(hub.topics.analysts_prefix())
     warm = records(warm_up, "warm")
-    waiter = asyncio.create_task(wait_for(hub.bootstrap, topics=None, pattern=prefix, count=1))
+    waiter = asyncio.create_task(
+        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=len(warm))
+    )
     await produce(hub.bootstrap, hub.topics.ingest, warm)
-    await waiter  # the worker is up and its partitions assigned
+    await waiter  # the worker is up, its partitions assigned, its and the broker's code warm
     batch, count = records(addresses, "throughput"), len(addresses)
+    cpu_before = cpu_seconds(workers)
     start = time.perf_counter()
     waiter = asyncio.create_task(
         wait_for(hub.bootstrap, topics=None, pattern=prefix, count=count + len(warm))
     )
     await produce(hub.bootstrap, hub.topics.ingest, batch)
     arrivals = await waiter
-    return count / (arrivals[-1][0] - start)
+    return count / (arrivals[-1][0] - start), cpu_seconds(workers) - cpu_before
 
 
 async def hub_latency(
@@ -209,24 +221,35 @@ async def main() -> None:
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1, help="hub worker processes")
+    parser.add_argument(
+        "--warm-up",
+        type=int,
+        default=5000,
+        help="records through the passthrough and the hub before each is timed",
+    )
     args = parser.parse_args()
-    # Three phases, each on addresses of its own: warm-up, throughput, latency.
-    addresses = c2_addresses(1 + args.indicators + int(args.rate * args.seconds), "91.216.0.1")
-    warm_up, throughput_set = addresses[:1], addresses[1 : 1 + args.indicators]
-    latency_set = addresses[1 + args.indicators :]
+    # Three phases, each on addresses of its own: warm-up, throughput, latency. The warm-up
+    # is not timed: the broker starts fresh for the bench, and for its first minute the
+    # JVM's compiler threads take a fifth of a core from the two (measured per thread in
+    # /proc), which a broker in service has long finished.
+    warm = max(1, args.warm_up)
+    addresses = c2_addresses(warm + args.indicators + int(args.rate * args.seconds), "91.216.0.1")
+    warm_up, throughput_set = addresses[:warm], addresses[warm : warm + args.indicators]
+    latency_set = addresses[warm + args.indicators :]
     with (
         tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp,
         kafka_node(Path(tmp)) as launcher,
     ):
         ceiling = await passthrough(
-            launcher.bootstrap, throughput_set, [sys.executable, "-c", PASSTHROUGH]
+            launcher.bootstrap,
+            warm_up,  # on topics of its own: the hub's are new to the hub
+            throughput_set,
+            [sys.executable, "-c", PASSTHROUGH],
         )
         print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
         async with running_hub(launcher.bootstrap, Path(tmp), args.workers) as workers:
             hub = workers[0]
-            cpu_before = cpu_seconds(workers)
-            throughput = await hub_throughput(hub, warm_up, throughput_set)
-            cpu_used = cpu_seconds(workers) - cpu_before
+            throughput, cpu_used = await hub_throughput(workers, warm_up, throughput_set)
             print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")
             print(
                 f"hub worker CPU per indicator:            "
