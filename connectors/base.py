@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import glob
 import hashlib
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
-from hub.canonical import STIX_NAMESPACE
+from hub.canonical import stix_uuid5
 from hub.timestamps import now_ms
 from schemas.connectors import ConnectorCredentials, ConnectorSettings, FileFeedSettings
 from schemas.envelopes import IngestRecord, Origin, encode_payload
@@ -94,7 +93,7 @@ class Connector(ABC, Generic[SettingsT]):
     def ingest_id(self, *parts: object) -> str:
         """Deterministic: the same row of the same file is the same ingest record."""
         key = ":".join(str(p) for p in (self.partner, self.kind, *parts))
-        return str(uuid.uuid5(STIX_NAMESPACE, "ingest:" + key))
+        return stix_uuid5("ingest:" + key)
 
 
 class FileFeedConnector(Connector[FileSettingsT]):

@@ -8,14 +8,13 @@ object in ``x_fusion_crime_code`` and ``x_fusion_malware_family``, which admissi
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from hub.admit.admission import DecodeError
-from hub.canonical import STIX_NAMESPACE, Observable
+from hub.canonical import Observable, stix_uuid5
 from hub.timestamps import format_ms
 
 StixObject = dict[str, Any]
@@ -24,13 +23,13 @@ _EPOCH = re.compile(r"^\d{9,11}(\.\d+)?$")
 
 
 def object_id(object_type: str, *parts: object) -> str:
-    return f"{object_type}--{uuid.uuid5(STIX_NAMESPACE, '|'.join(str(p) for p in parts))}"
+    return f"{object_type}--{stix_uuid5('|'.join(str(p) for p in parts))}"
 
 
 def sco_id(object_type: str, value: str) -> str:
     """The deterministic id of an SCO over its id-contributing ``value`` (STIX 2.1 §2.9)."""
     contributing = orjson.dumps({"value": value}, option=orjson.OPT_SORT_KEYS).decode()
-    return f"{object_type}--{uuid.uuid5(STIX_NAMESPACE, contributing)}"
+    return f"{object_type}--{stix_uuid5(contributing)}"
 
 
 def feed_time(text: str, *, code: str, what: str) -> str:

@@ -87,3 +87,19 @@ def test_values_that_are_not_what_they_claim(kind: str, value: str) -> None:
     with pytest.raises(CanonicalError) as info:
         observable(kind, value)
     assert info.value.observable_type == kind
+
+
+def test_stix_uuid5_is_the_standard_uuid5_in_the_stix_namespace() -> None:
+    import random
+    import uuid
+
+    from hub.canonical import STIX_NAMESPACE, stix_uuid5
+
+    rng = random.Random(11)
+    names = ["", "ipv4-addr|198.51.100.7", "domain-name|bücher.example", "ingest:x" * 40]
+    names += [
+        "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(rng.randrange(60)))
+        for _ in range(2000)
+    ]
+    for name in names:
+        assert stix_uuid5(name) == str(uuid.uuid5(STIX_NAMESPACE, name)), name
