@@ -97,7 +97,16 @@ def indicator_id_for_key(key: str) -> str:
     return f"indicator--{stix_uuid5(key)}"
 
 
+# A dotted quad already in canonical form (decimal octets 0-255, no leading zeros): what
+# almost every partner sends, and ``str(IPv4Address(value))`` would give it back unchanged
+# at some twenty times the cost of this match.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # ASCII digits only
+_CANONICAL_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
 def canonical_ipv4(value: str) -> str:
+    if _CANONICAL_QUAD.fullmatch(value):
+        return value
     try:
         if "/" in value:
             network = ipaddress.IPv4Network(value, strict=False)

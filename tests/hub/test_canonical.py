@@ -103,3 +103,33 @@ def test_stix_uuid5_is_the_standard_uuid5_in_the_stix_namespace() -> None:
     ]
     for name in names:
         assert stix_uuid5(name) == str(uuid.uuid5(STIX_NAMESPACE, name)), name
+
+
+def test_canonical_ipv4_fast_path_agrees_with_ipaddress() -> None:
+    import ipaddress
+    import random
+
+    from hub.canonical import CanonicalError, canonical_ipv4
+
+    def reference(value: str) -> str | None:
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError:
+            return None
+
+    rng = random.Random(5)
+    octets = ["0", "00", "01", "9", "10", "099", "99", "100", "199", "200", "249", "250", "255"]
+    octets += ["256", "260", "300", "999", "1000", "", " 1", "1 ", "٣", "-1", "+1", "0x1"]
+    values = [
+        ".".join(rng.choice(octets) for _ in range(rng.choice((3, 4, 4, 4, 5))))
+        for _ in range(20000)
+    ]
+    values += [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(5000)]
+    values += ["1.2.3.4\n", "1.2.3.4.", ".1.2.3.4", "1..2.3"]
+    for value in values:
+        expected = reference(value)
+        try:
+            got: str | None = canonical_ipv4(value)
+        except CanonicalError:
+            got = None
+        assert got == expected, value
