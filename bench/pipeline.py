@@ -255,6 +255,10 @@ async def main() -> None:
                 f"hub worker CPU per indicator:            "
                 f"{cpu_used / len(throughput_set) * 1e6:,.0f} us"
             )
+            # Below 100 % per worker, the worker waited (for the broker, or for a core the
+            # broker and this bench's own clients held): its CPU alone did not set the pace.
+            busy = cpu_used * throughput / len(throughput_set) / len(workers)
+            print(f"hub worker CPU busy (mean per worker):   {busy:.0%} of a core")
             already = len(warm_up) + len(throughput_set)
             latencies = await hub_latency(hub, args.rate, latency_set, already)
             p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
