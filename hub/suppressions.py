@@ -6,13 +6,12 @@ known-benign check - and marks it on ``fusion.released`` so it is released once.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import orjson
 
-from hub.canonical import STIX_NAMESPACE
+from hub.canonical import stix_uuid5
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import IngestProducer, read_topics
 from hub.timestamps import now_ms
@@ -24,7 +23,7 @@ def suppression_id(suppression: Suppression) -> str:
     """Deterministic: the same object of the same ingest record is the same suppression."""
     contribution = suppression.contribution
     key = f"suppression:{contribution.ingest_id}:{contribution.object_id}"
-    return str(uuid.uuid5(STIX_NAMESPACE, key))
+    return stix_uuid5(key)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,6 @@ each object is admitted or rejected on its own, with a specific reason.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +16,11 @@ import orjson
 
 from hub.admit.crime_codes import crime_code_for
 from hub.canonical import (
-    STIX_NAMESPACE,
     CanonicalError,
     Observable,
     observable_from_pattern,
     observable_from_sco,
+    stix_uuid5,
 )
 from hub.timestamps import format_ms, parse
 from protocols.tlp import tlp_of
@@ -328,7 +327,7 @@ def read_ingest_record(
         payload, is_base64 = encode_payload(raw or b"")
         partner = (key or b"").decode("utf-8", errors="replace") or "unknown"
         return Rejection(
-            rejection_id=str(uuid.uuid5(STIX_NAMESPACE, f"unreadable:{position}")),
+            rejection_id=stix_uuid5(f"unreadable:{position}"),
             ingest_id=f"unreadable:{position}",
             partner=partner,
             received=received,
@@ -343,7 +342,7 @@ def read_ingest_record(
 
 def _rejection_id(ingest_id: str, index: int) -> str:
     # Deterministic, so a re-delivered ingest record yields the same rejection ids.
-    return str(uuid.uuid5(STIX_NAMESPACE, f"rejection:{ingest_id}:{index}"))
+    return stix_uuid5(f"rejection:{ingest_id}:{index}")
 
 
 def _str_or_none(value: object) -> str | None:

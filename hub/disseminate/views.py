@@ -9,11 +9,10 @@ see one increasing version history per id.
 
 from __future__ import annotations
 
-import uuid
 from functools import lru_cache
 from typing import Any
 
-from hub.canonical import STIX_NAMESPACE
+from hub.canonical import stix_uuid5
 from hub.correlate.confidence import noisy_or
 from hub.timestamps import max_ts, parse
 from protocols.tlp import tlp_of
@@ -24,18 +23,18 @@ from schemas.merge import MergeRecord, PartnerContribution
 # Cached: a uuid5 costs more than building the rest of a view, and there are few partners.
 @lru_cache(maxsize=4096)
 def hub_identity_id(name: str) -> str:
-    return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:' + name)}"
+    return f"identity--{stix_uuid5('fusionhub:' + name)}"
 
 
 @lru_cache(maxsize=4096)
 def partner_identity_id(partner: str) -> str:
-    return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:partner:' + partner)}"
+    return f"identity--{stix_uuid5('fusionhub:partner:' + partner)}"
 
 
 @lru_cache(maxsize=4096)
 def sector_identity_id(sector: str) -> str:
     """The identity that stands for every partner of a sector ("a bank")."""
-    return f"identity--{uuid.uuid5(STIX_NAMESPACE, 'fusionhub:sector:' + sector)}"
+    return f"identity--{stix_uuid5('fusionhub:sector:' + sector)}"
 
 
 def attribution_ref(partner: str, agreement: PartnerAgreement | None, *, hub_identity: str) -> str:
