@@ -11,13 +11,9 @@ from __future__ import annotations
 from murmurhash2 import murmurhash2
 
 # Kafka's seed for murmur2 (org.apache.kafka.common.utils.Utils.murmur2).
-_SEED = 0x9747B28C
-
-
-def murmur2(data: bytes) -> int:
-    return int(murmurhash2(data, _SEED))
+KAFKA_SEED = 0x9747B28C
 
 
 def key_partition(key: bytes, partitions: int) -> int:
     """The partition index (of ``partitions``) Kafka's default partitioner gives ``key``."""
-    return (murmurhash2(key, _SEED) & 0x7FFFFFFF) % partitions
+    return (murmurhash2(key, KAFKA_SEED) & 0x7FFFFFFF) % partitions

@@ -1,12 +1,14 @@
-"""The hub's murmur2 is Kafka's: the same hash as aiokafka's (the Java client's) reference."""
+"""The hub's murmur2 (murmurhash2 with Kafka's seed) is Kafka's: the same hash as aiokafka's
+(the Java client's) reference."""
 
 from __future__ import annotations
 
 import random
 
 from aiokafka.partitioner import murmur2 as reference
+from murmurhash2 import murmurhash2
 
-from hub.partitioner import key_partition, murmur2
+from hub.partitioner import KAFKA_SEED, key_partition
 
 
 def test_murmur2_matches_the_reference_for_every_length_and_many_keys() -> None:
@@ -16,7 +18,7 @@ def test_murmur2_matches_the_reference_for_every_length_and_many_keys() -> None:
     ]
     keys += [f"indicator--{rng.getrandbits(128):032x}".encode() for _ in range(500)]
     for key in keys:
-        assert murmur2(key) == reference(key), key
+        assert murmurhash2(key, KAFKA_SEED) == reference(key), key
 
 
 def test_a_key_partition_is_the_positive_hash_modulo_the_partitions() -> None:
