@@ -9,7 +9,7 @@ from typing import Any
 from hub.admit.crime_codes import UNDETERMINED
 from hub.disseminate.views import attribution_ref, indicator_view, partner_identity_id
 from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
-from protocols.decision import Decision, DecisionMemo, allowed_contributions, decide
+from protocols.decision import Decision, DecisionMemo, allowed_contributions
 from schemas.agreement import PartnerAgreement
 from schemas.envelopes import AuditedDecision, VersionAudit
 from schemas.merge import MergeRecord, PartnerContribution
@@ -93,17 +93,15 @@ def publish(
 
     ``memo`` (made for these ``agreements``) spares deciding again what it decided before.
     """
+    if memo is None:
+        memo = DecisionMemo(agreements)
     publications = []
     # Audiences often see the same contributions named the same way (the analysts and the
     # partner that alone contributed, say): each distinct view is built once per version,
     # and those audiences' publications share it, so a view is never changed after this.
     views: dict[tuple[object, ...], dict[str, Any] | None] = {}
     for audience in audiences:
-        decisions = (
-            memo.decide(record, audience)
-            if memo is not None
-            else decide(record, audience, agreements)
-        )
+        decisions = memo.decide(record, audience)
         visible = allowed_contributions(record, decisions)
         crime_code = crime_code_of(visible)
         refs = contributor_refs(audience, visible, agreements, hub_identity=hub_identity)
