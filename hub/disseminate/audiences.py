@@ -87,35 +87,128 @@ def publish(
     agreements: Mapping[str, PartnerAgreement],
     *,
     hub_identity: str,
-    memo: DecisionMemo | None = None,
 ) -> list[Publication]:
-    """What each of ``audiences`` gets of ``record``.
+    """What each of ``audiences`` gets of ``record``."""
+    return PublicationPlans(agreements, audiences, hub_identity=hub_identity).publish(record)
 
-    ``memo`` (made for these ``agreements``) spares deciding again what it decided before.
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """One distinct view of a version: whose contributions, its crime code, who is named how."""
+
+    visible: tuple[str, ...]  # partner ids, sorted
+    crime_code: str
+    refs: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What each audience gets of a version of one sharing shape, before the view is built.
+
+    ``reach`` pairs each audience with its decisions and the index of its view in ``views``
+    (None: it gets nothing).
     """
-    if memo is None:
-        memo = DecisionMemo(agreements)
-    publications = []
-    # Audiences often see the same contributions named the same way (the analysts and the
-    # partner that alone contributed, say): each distinct view is built once per version,
-    # and those audiences' publications share it, so a view is never changed after this.
-    views: dict[tuple[object, ...], dict[str, Any] | None] = {}
-    for audience in audiences:
-        decisions = memo.decide(record, audience)
-        visible = allowed_contributions(record, decisions)
-        crime_code = crime_code_of(visible)
-        refs = contributor_refs(audience, visible, agreements, hub_identity=hub_identity)
-        shape = (crime_code, *(id(c) for c in visible), *refs.items())
-        if shape not in views:
-            views[shape] = indicator_view(
+
+    views: list[_View]
+    reach: list[tuple[Audience, list[Decision], int | None]]
+    audited: list[AuditedDecision]  # the decisions as fusion.audit records them; not changed
+
+
+class PublicationPlans:
+    """``publish`` for many versions under one set of agreements and audiences.
+
+    Which contributions an audience sees, under which crime code and naming whom how,
+    depends only on each contribution's partner, markings and crime code (and an embargo,
+    while there is one) - the sharing shape - not on the observable, times or confidence.
+    Disseminate publishes thousands of versions of a handful of shapes, so the per-audience
+    work is planned once per shape and only the views are built per version; a version with
+    a contribution under embargo is planned afresh.
+    """
+
+    # Shapes grow with combinations of partners, markings and codes; a bound keeps a hub
+    # with unusually many from holding every combination it ever met.
+    MAX_PLANS = 20_000
+
+    def __init__(
+        self,
+        agreements: Mapping[str, PartnerAgreement],
+        audiences: list[Audience],
+        *,
+        hub_identity: str,
+    ) -> None:
+        self.agreements = agreements
+        self.audiences = audiences
+        self.hub_identity = hub_identity
+        self._decisions = DecisionMemo(agreements)
+        self._plans: dict[tuple[tuple[str, tuple[str, ...], str], ...], _Plan] = {}
+
+    def publish(self, record: MergeRecord) -> list[Publication]:
+        """What each audience gets of ``record``."""
+        return self.publish_audited(record)[0]
+
+    def publish_audited(self, record: MergeRecord) -> tuple[list[Publication], VersionAudit]:
+        """What each audience gets of ``record``, and its ``version_audit``.
+
+        Audiences that see the same contributions named the same way (the analysts and the
+        partner that alone contributed, say) share one view object, built once per version,
+        so a view is never changed after this.
+        """
+        plan = self._plan(record)
+        contributions = record.contributions
+        views = [
+            indicator_view(
                 record,
-                visible,
-                hub_identity=hub_identity,
-                crime_code=crime_code,
-                contributor_refs=refs,
+                [contributions[partner] for partner in view.visible],
+                hub_identity=self.hub_identity,
+                crime_code=view.crime_code,
+                contributor_refs=view.refs,
             )
-        publications.append(Publication(audience, decisions, views[shape], crime_code))
-    return publications
+            for view in plan.views
+        ]
+        publications = [
+            Publication(
+                audience,
+                decisions,
+                None if index is None else views[index],
+                UNDETERMINED if index is None else plan.views[index].crime_code,
+            )
+            for audience, decisions, index in plan.reach
+        ]
+        return publications, _stamped(record, plan.audited)
+
+    def _plan(self, record: MergeRecord) -> _Plan:
+        contributions = sorted(record.contributions.items())
+        if any(c.embargo_until is not None for _, c in contributions):
+            return self._new_plan(record)
+        shape = tuple((p, tuple(c.markings), c.crime_code) for p, c in contributions)
+        plan = self._plans.get(shape)
+        if plan is None:
+            if len(self._plans) >= self.MAX_PLANS:
+                self._plans.clear()
+            plan = self._plans[shape] = self._new_plan(record)
+        return plan
+
+    def _new_plan(self, record: MergeRecord) -> _Plan:
+        views: dict[tuple[object, ...], int] = {}
+        distinct: list[_View] = []
+        reach: list[tuple[Audience, list[Decision], int | None]] = []
+        for audience in self.audiences:
+            decisions = self._decisions.decide(record, audience)
+            visible = allowed_contributions(record, decisions)
+            if not visible:
+                reach.append((audience, decisions, None))
+                continue
+            crime_code = crime_code_of(visible)
+            refs = contributor_refs(
+                audience, visible, self.agreements, hub_identity=self.hub_identity
+            )
+            partners = tuple(c.partner for c in visible)
+            key = (crime_code, partners, *refs.items())
+            if key not in views:
+                views[key] = len(distinct)
+                distinct.append(_View(partners, crime_code, refs))
+            reach.append((audience, decisions, views[key]))
+        return _Plan(distinct, reach, _audited((a, decisions) for a, decisions, _ in reach))
 
 
 def version_audit(record: MergeRecord, publications: list[Publication]) -> VersionAudit:
@@ -125,18 +218,26 @@ def version_audit(record: MergeRecord, publications: list[Publication]) -> Versi
     trail exactly (and re-deliveries are exact duplicates). Audiences that get nothing are
     in it too: a refusal is a decision.
     """
+    return _stamped(record, _audited((p.audience, p.decisions) for p in publications))
+
+
+def _stamped(record: MergeRecord, decisions: list[AuditedDecision]) -> VersionAudit:
     return VersionAudit(
         object_id=record.indicator_id,
         version=record.modified,
         decided_at=record.modified,
-        decisions=[
-            AuditedDecision(
-                audience=publication.audience.label,
-                partner=decision.partner,
-                allowed=decision.allowed,
-                rule=str(decision.rule),
-            )
-            for publication in publications
-            for decision in publication.decisions
-        ],
+        decisions=decisions,
     )
+
+
+def _audited(reach: Iterable[tuple[Audience, list[Decision]]]) -> list[AuditedDecision]:
+    return [
+        AuditedDecision(
+            audience=audience.label,
+            partner=decision.partner,
+            allowed=decision.allowed,
+            rule=str(decision.rule),
+        )
+        for audience, decisions in reach
+        for decision in decisions
+    ]

@@ -12,12 +12,11 @@ from __future__ import annotations
 import orjson
 
 from hub.context import HubContext
-from hub.disseminate.audiences import audiences_for, publish, version_audit
+from hub.disseminate.audiences import PublicationPlans, audiences_for
 from hub.kafka_admin import ensure_topics
 from hub.streams import Lane
 from hub.topics import Topics
 from protocols.audience import Audience
-from protocols.decision import DecisionMemo
 from schemas.merge import MergeRecord
 
 
@@ -35,40 +34,48 @@ class DisseminateStage:
     def __init__(self, context: HubContext, lane: Lane) -> None:
         self.context = context
         self.lane = lane
-        self._known_topics: set[str] = set()
-        self._memo: DecisionMemo | None = None
+        self._topics: dict[tuple[Audience, str], str] = {}
+        self._plans: PublicationPlans | None = None
 
-    async def _ensure_topic(self, name: str) -> None:
-        if name not in self._known_topics:
-            # An audience can appear while the worker runs (a partner onboarded by a new
-            # agreement file); its topic is created before the first send, which would
-            # otherwise wait on metadata for a topic nobody creates.
-            settings = self.context.settings
-            await ensure_topics(settings.broker, [name], settings.partitions)
-            self._known_topics.add(name)
+    async def _new_topic(self, audience: Audience, crime_code: str) -> str:
+        """The audience's topic for ``crime_code``, created before its first send.
+
+        An audience can appear while the worker runs (a partner onboarded by a new agreement
+        file); a topic first met by a producer would wait on metadata for a topic nobody
+        creates. The topic is then remembered in ``_topics``, looked up for every view.
+        """
+        topic = audience_topic(self.context.topics, audience, crime_code)
+        settings = self.context.settings
+        await ensure_topics(settings.broker, [topic], settings.partitions)
+        self._topics[(audience, crime_code)] = topic
+        return topic
 
     async def handle(self, versions: list[MergeRecord]) -> None:
         context, topics = self.context, self.context.topics
         agreements = context.agreements.current()
-        audiences = audiences_for(agreements, context.liaison_agencies)
-        if self._memo is None or self._memo.agreements is not agreements:
-            self._memo = DecisionMemo(agreements)  # agreements (re)loaded: decide anew
-        for record in versions:
-            publications = publish(
-                record, audiences, agreements, hub_identity=context.hub_identity, memo=self._memo
+        if self._plans is None or self._plans.agreements is not agreements:
+            # Agreements (re)loaded: the audiences and every plan are worked out anew.
+            self._plans = PublicationPlans(
+                agreements,
+                audiences_for(agreements, context.liaison_agencies),
+                hub_identity=context.hub_identity,
             )
+        lane, audit_topic = self.lane, topics.audit
+        for record in versions:
+            publications, audit = self._plans.publish_audited(record)
+            key = record.indicator_id.encode()  # every view has the curated object's id
             encoded: dict[int, bytes] = {}  # audiences sharing a view share its bytes
             for publication in publications:
                 if publication.stix is None:
                     continue
-                topic = audience_topic(topics, publication.audience, publication.crime_code)
-                await self._ensure_topic(topic)
+                topic = self._topics.get((publication.audience, publication.crime_code))
+                if topic is None:
+                    topic = await self._new_topic(publication.audience, publication.crime_code)
                 view = encoded.get(id(publication.stix))
                 if view is None:
                     view = encoded[id(publication.stix)] = orjson.dumps(
                         publication.stix, option=orjson.OPT_SORT_KEYS
                     )
-                await self.lane.send(topic, publication.stix["id"].encode(), view)
+                await lane.send(topic, key, view)
             # Every decision is audited, also for an audience that gets nothing.
-            audit = version_audit(record, publications)
-            await self.lane.send(topics.audit, audit.object_id.encode(), audit.to_bytes())
+            await lane.send(audit_topic, key, audit.to_bytes())

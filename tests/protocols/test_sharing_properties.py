@@ -26,7 +26,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.disseminate.audiences import publish, version_audit
+from hub.disseminate.audiences import PublicationPlans, publish, version_audit
 from hub.disseminate.views import partner_identity_id, sector_identity_id
 from hub.timestamps import parse
 from protocols.audience import HUB_ANALYSTS, Audience
@@ -249,8 +249,9 @@ def test_no_audience_receives_what_the_rules_deny(
 
 
 def _variants(merged: MergeRecord) -> list[MergeRecord]:
-    """``merged``, then the same with each contribution's crime code moved on, then with
-    its markings dropped: what a memo keyed too loosely would answer from memory."""
+    """``merged``, then the same with each contribution's crime code moved on, with its
+    markings dropped, under an embargo and with none: what a memo keyed too loosely would
+    answer from memory."""
 
     def each(change: Any) -> MergeRecord:
         return replace(
@@ -261,7 +262,13 @@ def _variants(merged: MergeRecord) -> list[MergeRecord]:
     def next_code(c: PartnerContribution) -> PartnerContribution:
         return replace(c, crime_code=CODES[(CODES.index(c.crime_code) + 1) % len(CODES)])
 
-    return [merged, each(next_code), each(lambda c: replace(c, markings=[]))]
+    return [
+        merged,
+        each(next_code),
+        each(lambda c: replace(c, markings=[])),
+        each(lambda c: replace(c, embargo_until=EMBARGOES[-1])),  # in force at MODIFIED
+        each(lambda c: replace(c, embargo_until=None)),
+    ]
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -275,3 +282,23 @@ def test_a_decision_memo_decides_as_decide_does_across_records(
     for merged in (variant for drawn in records for variant in _variants(drawn)):
         for audience in AUDIENCES:
             assert memo.decide(merged, audience) == decide(merged, audience, agreements)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(agreements=AGREEMENT_SETS, records=st.lists(RECORDS, min_size=1, max_size=4))
+def test_publication_plans_publish_as_a_fresh_publish_does_across_records(
+    agreements: dict[str, PartnerAgreement], records: list[MergeRecord]
+) -> None:
+    # One set of plans for many records, as disseminate keeps it: what a plan remembered
+    # from an earlier record of the same sharing shape must be what this record gets.
+    plans = PublicationPlans(agreements, AUDIENCES, hub_identity=HUB)
+    for merged in (variant for drawn in records for variant in _variants(drawn)):
+        remembered, audit = plans.publish_audited(merged)
+        fresh = [
+            publish(merged, [audience], agreements, hub_identity=HUB)[0] for audience in AUDIENCES
+        ]
+        assert [(p.audience, p.decisions, p.crime_code) for p in remembered] == [
+            (p.audience, p.decisions, p.crime_code) for p in fresh
+        ]
+        assert [p.stix for p in remembered] == [p.stix for p in fresh]
+        assert audit == version_audit(merged, fresh)
