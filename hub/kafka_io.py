@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from hub.partitioner import ingest_partition
 from hub.timestamps import now_ms
 from schemas.envelopes import IngestRecord, Origin, encode_payload
 
@@ -40,7 +41,7 @@ def new_ingest_record(
 
 
 class IngestProducer:
-    """Puts partner data on ``fusion.ingest`` (key = partner id)."""
+    """Puts partner data on ``fusion.ingest`` (key = partner id, partition by ingest id)."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.topic = topic
@@ -61,13 +62,25 @@ class IngestProducer:
         await self._producer.stop()
 
     async def send(self, record: IngestRecord) -> None:
-        await self._producer.send(self.topic, record.to_bytes(), key=record.partner.encode())
+        await self._producer.send(
+            self.topic,
+            record.to_bytes(),
+            key=record.partner.encode(),
+            partition=await ingest_partition_for(self._producer, self.topic, record.ingest_id),
+        )
 
     async def send_to(self, topic: str, key: bytes, value: bytes) -> None:
         await self._producer.send(topic, value, key=key)
 
     async def flush(self) -> None:
         await self._producer.flush()
+
+
+async def ingest_partition_for(producer: AIOKafkaProducer, topic: str, ingest_id: str) -> int:
+    """The partition of ``topic`` (fusion.ingest) a record goes to: ``ingest_partition``."""
+    # The producer's metadata: a wait only on a topic it has not met yet.
+    partitions: list[int] = sorted(await producer.partitions_for(topic))
+    return partitions[ingest_partition(ingest_id, len(partitions))]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,3 +17,17 @@ KAFKA_SEED = 0x9747B28C
 def key_partition(key: bytes, partitions: int) -> int:
     """The partition index (of ``partitions``) Kafka's default partitioner gives ``key``."""
     return (murmurhash2(key, KAFKA_SEED) & 0x7FFFFFFF) % partitions
+
+
+def ingest_partition(ingest_id: str, partitions: int) -> int:
+    """The ``fusion.ingest`` partition index of a record: by its ingest id, not its key.
+
+    The message's key stays the partner id (what an unreadable record is attributed by),
+    but records are spread over the partitions by their own id, so one partner's feed (a
+    100,000-row report, say) is admitted by every worker instead of the one holding the
+    partner's partition. Nothing downstream needs a partner's records in order: a merge
+    keeps the latest ``modified`` of each contribution and the widest seen times whatever
+    order its versions come in. A record sent again (a re-import of the same row) keeps its
+    id, so it lands where it landed before.
+    """
+    return key_partition(ingest_id.encode(), partitions)

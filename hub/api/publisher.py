@@ -8,6 +8,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
+from hub.kafka_io import ingest_partition_for
 from schemas.envelopes import IngestRecord
 
 # Records up to this size go as they are; larger ones (a few thousand indicators in one POST)
@@ -42,10 +43,11 @@ def _producer(bootstrap: str, compression: str | None) -> AIOKafkaProducer:
 
 
 class KafkaIngestPublisher:
-    """Publishes to ``fusion.ingest`` (key = partner id); starts on first use if not before.
+    """Publishes to ``fusion.ingest`` (key = partner id, partition by ingest id: see
+    ``hub.partitioner.ingest_partition``); starts on first use if not before.
 
     Two producers, plain and gzip, so only the records that need compressing pay for it. A
-    POST is answered after its own record is acknowledged, so one client's POSTs stay in order.
+    POST is answered after its own record is acknowledged.
     """
 
     def __init__(self, bootstrap: str, topic: str) -> None:
@@ -85,7 +87,12 @@ class KafkaIngestPublisher:
         value = record.to_bytes()
         producer = packed if len(value) > COMPRESS_ABOVE else plain
         try:
-            await producer.send_and_wait(self.topic, value, key=record.partner.encode())
+            await producer.send_and_wait(
+                self.topic,
+                value,
+                key=record.partner.encode(),
+                partition=await ingest_partition_for(producer, self.topic, record.ingest_id),
+            )
         except MessageSizeTooLargeError:
             raise PublishError(
                 f"the envelope is too large for the broker's message limit on {self.topic} "

@@ -1,0 +1,48 @@
+"""Where ingest records land: keyed by partner, spread over partitions by ingest id."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from hub.kafka_admin import ensure_topics
+from hub.kafka_io import IngestProducer, new_ingest_record, read_topics
+from hub.partitioner import ingest_partition
+from schemas.envelopes import IngestRecord, Origin
+from tests.integration.broker_fixture import KafkaBroker
+
+pytestmark = pytest.mark.integration
+
+
+async def test_one_partners_records_spread_over_every_partition_keyed_by_the_partner(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # One partner's 100,000-row report must be admitted by every worker, not the one that
+    # holds the partner's partition; the key still names the partner (an unreadable
+    # record is attributed by it), and a record sent again lands where it landed before.
+    topic = f"ingest-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 4)
+    records = [
+        new_ingest_record(
+            "isp-northnet",
+            b'{"type": "bundle"}',
+            origin=Origin(channel="csv", name="report.csv", line=n),
+            ingest_id=f"row-{n}",
+        )
+        for n in range(200)
+    ]
+    async with IngestProducer(kafka_broker.bootstrap, topic) as producer:
+        for record in [*records, records[0]]:
+            await producer.send(record)
+        await producer.flush()
+    landed = [m async for m in read_topics(kafka_broker.bootstrap, topics=[topic])]
+    assert len(landed) == 201
+    assert {m.key for m in landed} == {b"isp-northnet"}
+    by_partition = {p: sum(m.partition == p for m in landed) for p in range(4)}
+    assert all(count >= 20 for count in by_partition.values()), by_partition
+    for message in landed:
+        ingest_id = IngestRecord.from_bytes(message.value).ingest_id
+        assert message.partition == ingest_partition(ingest_id, 4), ingest_id
+    again = [m.partition for m in landed if IngestRecord.from_bytes(m.value).ingest_id == "row-0"]
+    assert len(again) == 2 and again[0] == again[1]
