@@ -21,11 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import c2_addresses, kafka_node, running_hub
+from bench.harness import c2_addresses, kafka_node, running_hub, when_written
 from connectors.isp_csv import IspCsvConnector
 from connectors.registry import decoders
 from hub.admit.admission import Admitter
@@ -75,34 +73,6 @@ def admit_in_process(path: Path) -> float:
     return len(records) / elapsed
 
 
-async def arrivals(hub: HubProcess, admitted: int, curated: int) -> dict[str, float]:
-    """When fusion.admitted reached ``admitted`` and fusion.curated ``curated`` messages."""
-    consumer = AIOKafkaConsumer(
-        hub.topics.admitted,
-        hub.topics.curated,
-        bootstrap_servers=hub.bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
-    wanted = {hub.topics.admitted: admitted, hub.topics.curated: curated}
-    counts = dict.fromkeys(wanted, 0)
-    reached: dict[str, float] = {}
-    try:
-        while len(reached) < len(wanted):
-            batch = await consumer.getmany(timeout_ms=200, max_records=20000)
-            now = time.perf_counter()
-            for partition, messages in batch.items():
-                counts[partition.topic] += len(messages)
-            for topic, count in counts.items():
-                if topic not in reached and count >= wanted[topic]:
-                    reached[topic] = now
-        return reached
-    finally:
-        await consumer.stop()
-
-
 async def through_the_hub(
     hub: HubProcess, workdir: Path, addresses: list[str]
 ) -> tuple[float, float, float]:
@@ -112,17 +82,25 @@ async def through_the_hub(
     write_report(report, addresses)
     # Warm-up: the worker has joined, has its partitions and has built its lists.
     await run_import(hub.bootstrap, hub.topics, PARTNER, SETTINGS, str(warm))
-    await arrivals(hub, 1, 1)
+    await reached(hub, 1)
     rows = len(addresses)
-    waiter = asyncio.create_task(arrivals(hub, rows + 1, rows + 1))
+    waiter = asyncio.create_task(reached(hub, rows + 1))
     start = time.perf_counter()
     sent = await run_import(hub.bootstrap, hub.topics, PARTNER, SETTINGS, str(report))
     import_done = time.perf_counter()
     if sent != rows:
         raise RuntimeError(f"the import sent {sent} of {rows} rows")
-    reached = await waiter
-    admitted, curated = reached[hub.topics.admitted], reached[hub.topics.curated]
+    admitted, curated = await waiter
     return rows / (import_done - start), rows / (admitted - start), rows / (curated - start)
+
+
+async def reached(hub: HubProcess, count: int) -> tuple[float, float]:
+    """When fusion.admitted, and when fusion.curated, held ``count`` messages."""
+    admitted, curated = await asyncio.gather(
+        when_written(hub.bootstrap, count, topics=[hub.topics.admitted]),
+        when_written(hub.bootstrap, count, topics=[hub.topics.curated]),
+    )
+    return admitted, curated
 
 
 async def main() -> None:

@@ -4,9 +4,10 @@
                              [--warm-up 5000]
 
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
-1. passthrough: a separate process consumes the ingest records with aiokafka and produces
-   them unchanged to another topic - the ceiling any Kafka consumer-producer reaches here
-   (the `ratio` of the last line is against it);
+1. passthrough: separate processes (as many as the hub has workers) consume the ingest
+   records with aiokafka and produce them unchanged to another topic - the ceiling any Kafka
+   consumer-producer reaches here (the `ratio` of the last line is against it); the records
+   are partitioned as the hub's ingest producers partition them (by ingest id);
 2. the hub: real workers (admit, correlate, disseminate; one unless --workers) from
    fusion.ingest to the analysts topics, for the same records, indicators/s from first send
    to last curated, and the workers' CPU time per indicator;
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,21 +30,24 @@ import uuid
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import c2_addresses, indicator, kafka_node, running_hub
+from bench.harness import c2_addresses, indicator, kafka_node, running_hub, when_written
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
-from hub.kafka_io import new_ingest_record, topic_regex
+from hub.kafka_io import ingest_partition_for, new_ingest_record, topic_regex
+from hub.partitioner import ingest_partition
 from schemas.envelopes import TAXII_PUSH, Origin
 from tests.integration.hub_process import HubProcess
 
 PARTNERS = ("isp-northnet", "bank-meridian", "av-sentinel")
 PASSTHROUGH = """
 import asyncio, sys
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.producer.message_accumulator import BatchBuilder
 async def main(bootstrap, source, sink):
     consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=sink,
                                 auto_offset_reset="earliest", enable_auto_commit=True)
@@ -60,8 +65,8 @@ asyncio.run(main(*sys.argv[1:]))
 """
 
 
-def records(addresses: list[str], tag: str) -> list[tuple[str, bytes, str]]:
-    """(partner, ingest record bytes, curated id): one C2 indicator per address.
+def records(addresses: list[str], tag: str) -> list[tuple[str, bytes, str, str]]:
+    """(partner, ingest record bytes, curated id, ingest id): one C2 indicator per address.
 
     Phases of one run take different addresses: a repeat is (rightly) not a new version.
     """
@@ -75,80 +80,112 @@ def records(addresses: list[str], tag: str) -> list[tuple[str, bytes, str]]:
         record = new_ingest_record(
             partner, orjson.dumps(obj), origin=Origin(channel=TAXII_PUSH, name="bench")
         )
-        out.append((partner, record.to_bytes(), observable_from_pattern(pattern).indicator_id))
+        curated_id = observable_from_pattern(pattern).indicator_id
+        out.append((partner, record.to_bytes(), curated_id, record.ingest_id))
     return out
 
 
-async def produce(bootstrap: str, topic: str, batch: list[tuple[str, bytes, str]]) -> None:
+async def produce(bootstrap: str, topic: str, batch: list[tuple[str, bytes, str, str]]) -> None:
+    """Sends each record, partitioned as the hub's own ingest producers do (by ingest id).
+
+    A record batch per partition rather than a ``send`` per record: the partners' clients
+    run elsewhere, and ``send`` cost the bench's process most of a core while it timed the
+    hub and the passthrough alike (each phase is timed from the first record sent).
+    """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
-        for partner, value, _ in batch:
-            await producer.send(topic, value, key=partner.encode())
-        await producer.flush()
+        partitions = sorted(await producer.partitions_for(topic))
+        open_batches: dict[int, BatchBuilder] = {}
+        sent = []
+        for partner, value, _, ingest_id in batch:
+            partition = partitions[ingest_partition(ingest_id, len(partitions))]
+            builder = open_batches.get(partition)
+            if builder is None:
+                builder = open_batches[partition] = producer.create_batch()
+            if builder.append(key=partner.encode(), value=value, timestamp=None) is None:
+                sent.append(await producer.send_batch(builder, topic, partition=partition))
+                builder = open_batches[partition] = producer.create_batch()
+                builder.append(key=partner.encode(), value=value, timestamp=None)
+        for partition, builder in open_batches.items():
+            sent.append(await producer.send_batch(builder, topic, partition=partition))
+        await asyncio.gather(*sent)
     finally:
         await producer.stop()
 
 
-async def wait_for(
-    bootstrap: str,
-    *,
-    topics: list[str] | None,
-    pattern: str | None,
-    count: int,
-    stall_s: float = 60.0,
-) -> list[tuple[float, bytes]]:
-    """Arrival time and key of the first ``count`` messages on the topics.
+class Arrivals:
+    """Arrival time and key of each message written to the topics from now on.
 
-    Gives up, saying how many arrived, when nothing new came for ``stall_s`` seconds.
+    Reads from the partitions' current ends, so the messages of the phases before are not
+    read again (25,000 of them, in the bench's own process, while the hub is being timed).
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", metadata_max_age_ms=1000
-    )
-    await consumer.start()
-    arrivals: list[tuple[float, bytes]] = []
-    try:
-        if pattern is not None:
-            consumer.subscribe(pattern=pattern)
-        else:
-            consumer.subscribe(topics=topics or [])
+
+    def __init__(self, bootstrap: str, pattern: str) -> None:
+        self.bootstrap, self.pattern = bootstrap, re.compile(pattern)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+
+    async def __aenter__(self) -> Arrivals:
+        await self.consumer.start()
+        cluster = await self.consumer._client.fetch_all_metadata()
+        self.consumer.assign(
+            [
+                TopicPartition(topic, partition)
+                for topic in cluster.topics()
+                if self.pattern.fullmatch(topic)
+                for partition in cluster.partitions_for_topic(topic) or ()
+            ]
+        )
+        await self.consumer.seek_to_end()
+        for partition in self.consumer.assignment():  # fixed now, before anything is sent
+            await self.consumer.position(partition)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+
+    async def wait(self, count: int, stall_s: float = 60.0) -> list[tuple[float, bytes]]:
+        """The first ``count``; gives up when nothing new came for ``stall_s`` seconds."""
+        arrivals: list[tuple[float, bytes]] = []
         last_arrival = time.perf_counter()
         while len(arrivals) < count:
-            batch = await consumer.getmany(timeout_ms=200, max_records=10000)
+            batch = await self.consumer.getmany(timeout_ms=200, max_records=10000)
             now = time.perf_counter()
             for messages in batch.values():
                 arrivals.extend((now, m.key or b"") for m in messages)
                 last_arrival = now
             if now - last_arrival > stall_s:
                 raise RuntimeError(f"stalled: {len(arrivals)} of {count} messages arrived")
-    finally:
-        await consumer.stop()
-    return arrivals
+        return arrivals
 
 
 async def passthrough(
-    bootstrap: str, warm_up: list[str], addresses: list[str], command: list[str]
+    bootstrap: str,
+    warm_up: list[str],
+    addresses: list[str],
+    command: list[str],
+    processes: int,
 ) -> float:
-    """Messages/s a consume->produce process ``command`` (+ bootstrap, source, sink) forwards."""
+    """Messages/s that ``processes`` consume->produce processes ``command`` (+ bootstrap,
+    source, sink; one consumer group) forward: as many as the hub has workers."""
     source, sink = f"pt-in-{uuid.uuid4().hex[:6]}", f"pt-out-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [source, sink], 4)
-    process = subprocess.Popen([*command, bootstrap, source, sink])
+    children = [subprocess.Popen([*command, bootstrap, source, sink]) for _ in range(processes)]
     try:
-        # The warm-up through first: the process has joined its group and has partitions,
-        # and the broker has compiled its hot paths, as for the hub.
+        # The warm-up through first: the processes have joined their group and have
+        # partitions, and the broker has compiled its hot paths, as for the hub.
         await produce(bootstrap, source, records(warm_up, "pt-warm"))
-        await wait_for(bootstrap, topics=[sink], pattern=None, count=len(warm_up))
+        await when_written(bootstrap, len(warm_up), topics=[sink])
         batch, count = records(addresses, "pt"), len(addresses)
         start = time.perf_counter()
-        waiter = asyncio.create_task(
-            wait_for(bootstrap, topics=[sink], pattern=None, count=count + len(warm_up))
-        )
+        waiter = asyncio.create_task(when_written(bootstrap, count + len(warm_up), topics=[sink]))
         await produce(bootstrap, source, batch)
-        arrivals = await waiter
-        return count / (arrivals[-1][0] - start)
+        return count / (await waiter - start)
     finally:
-        process.terminate()
-        process.wait()
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait()
 
 
 async def hub_throughput(
@@ -158,47 +195,43 @@ async def hub_throughput(
     hub = workers[0]
     prefix = topic_regex(hub.topics.analysts_prefix())
     warm = records(warm_up, "warm")
-    waiter = asyncio.create_task(
-        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=len(warm))
-    )
+    waiter = asyncio.create_task(when_written(hub.bootstrap, len(warm), pattern=prefix))
     await produce(hub.bootstrap, hub.topics.ingest, warm)
     await waiter  # the worker is up, its partitions assigned, its and the broker's code warm
     batch, count = records(addresses, "throughput"), len(addresses)
     cpu_before = cpu_seconds(workers)
     start = time.perf_counter()
-    waiter = asyncio.create_task(
-        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=count + len(warm))
-    )
+    waiter = asyncio.create_task(when_written(hub.bootstrap, count + len(warm), pattern=prefix))
     await produce(hub.bootstrap, hub.topics.ingest, batch)
-    arrivals = await waiter
-    return count / (arrivals[-1][0] - start), cpu_seconds(workers) - cpu_before
+    done = await waiter
+    return count / (done - start), cpu_seconds(workers) - cpu_before
 
 
-async def hub_latency(
-    hub: HubProcess, rate: int, addresses: list[str], already: int
-) -> list[float]:
+async def hub_latency(hub: HubProcess, rate: int, addresses: list[str]) -> list[float]:
     prefix = topic_regex(hub.topics.analysts_prefix())
     batch = records(addresses, "latency")
     sent_at: dict[bytes, float] = {}
-    waiter = asyncio.create_task(
-        wait_for(hub.bootstrap, topics=None, pattern=prefix, count=already + len(batch))
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=hub.bootstrap, linger_ms=1)
-    await producer.start()
-    try:
-        start = time.perf_counter()
-        for n, (partner, value, curated_id) in enumerate(batch):
-            due = start + n / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sent_at[curated_id.encode()] = time.perf_counter()
-            await producer.send(hub.topics.ingest, value, key=partner.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
-    arrivals = await waiter
-    return sorted((arrived - sent_at[key]) * 1000 for arrived, key in arrivals if key in sent_at)
+    async with Arrivals(hub.bootstrap, prefix) as arrivals:
+        waiter = asyncio.create_task(arrivals.wait(len(batch)))
+        producer = AIOKafkaProducer(bootstrap_servers=hub.bootstrap, linger_ms=1)
+        await producer.start()
+        try:
+            start = time.perf_counter()
+            for n, (partner, value, curated_id, ingest_id) in enumerate(batch):
+                due = start + n / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                sent_at[curated_id.encode()] = time.perf_counter()
+                partition = await ingest_partition_for(producer, hub.topics.ingest, ingest_id)
+                await producer.send(
+                    hub.topics.ingest, value, key=partner.encode(), partition=partition
+                )
+            await producer.flush()
+        finally:
+            await producer.stop()
+        arrived = await waiter
+    return sorted((at - sent_at[key]) * 1000 for at, key in arrived if key in sent_at)
 
 
 def cpu_seconds(workers: list[HubProcess]) -> float:
@@ -245,8 +278,12 @@ async def main() -> None:
             warm_up,  # on topics of its own: the hub's are new to the hub
             throughput_set,
             [sys.executable, "-c", PASSTHROUGH],
+            args.workers,
         )
-        print(f"passthrough (aiokafka consume->produce): {ceiling:,.0f} messages/s")
+        print(
+            f"passthrough (aiokafka consume->produce, {args.workers} process(es)): "
+            f"{ceiling:,.0f} messages/s"
+        )
         async with running_hub(launcher.bootstrap, Path(tmp), args.workers) as workers:
             hub = workers[0]
             throughput, cpu_used = await hub_throughput(workers, warm_up, throughput_set)
@@ -259,8 +296,7 @@ async def main() -> None:
             # broker and this bench's own clients held): its CPU alone did not set the pace.
             busy = cpu_used * throughput / len(throughput_set) / len(workers)
             print(f"hub worker CPU busy (mean per worker):   {busy:.0%} of a core")
-            already = len(warm_up) + len(throughput_set)
-            latencies = await hub_latency(hub, args.rate, latency_set, already)
+            latencies = await hub_latency(hub, args.rate, latency_set)
             p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
             print(f"latency at {args.rate}/s offered: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
     print(
