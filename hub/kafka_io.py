@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from hub.partitioner import ingest_partition
 from hub.timestamps import now_ms
@@ -41,7 +44,13 @@ def new_ingest_record(
 
 
 class IngestProducer:
-    """Puts partner data on ``fusion.ingest`` (key = partner id, partition by ingest id)."""
+    """Puts partner data on ``fusion.ingest`` (key = partner id, partition by ingest id).
+
+    Records go into a record batch per partition, handed to the producer when full and on
+    ``flush``: aiokafka's ``send`` makes a future and a loop callback per record, which
+    cost an import about as much CPU as admitting the rows (and connectors run inside a
+    worker). Nothing is known to be written before ``flush`` returns.
+    """
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.topic = topic
@@ -53,27 +62,61 @@ class IngestProducer:
             enable_idempotence=True,
             acks="all",
         )
+        self._partitions: list[int] = []
+        self._open: dict[int, BatchBuilder] = {}
+        self._sent: list[asyncio.Future[Any]] = []
 
     async def __aenter__(self) -> IngestProducer:
         await self._producer.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self._producer.stop()
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                await self.flush()
+            else:  # what was sent still goes, as a producer's stop() would send it
+                await self._hand_over_all()
+        finally:
+            await self._producer.stop()
 
     async def send(self, record: IngestRecord) -> None:
-        await self._producer.send(
-            self.topic,
-            record.to_bytes(),
-            key=record.partner.encode(),
-            partition=await ingest_partition_for(self._producer, self.topic, record.ingest_id),
-        )
+        if not self._partitions:
+            self._partitions = sorted(await self._producer.partitions_for(self.topic))
+        partition = self._partitions[ingest_partition(record.ingest_id, len(self._partitions))]
+        key, value = record.partner.encode(), record.to_bytes()
+        builder = self._open.get(partition)
+        if builder is None:
+            builder = self._open[partition] = self._producer.create_batch()
+        if builder.append(key=key, value=value, timestamp=None) is None:  # the batch is full
+            await self._hand_over(partition, builder)
+            # A fresh batch takes any first record, however large; the broker judges it.
+            builder = self._open[partition] = self._producer.create_batch()
+            builder.append(key=key, value=value, timestamp=None)
 
     async def send_to(self, topic: str, key: bytes, value: bytes) -> None:
+        """One message to another topic (a checkpoint, a replay marker), after the records.
+
+        The records sent so far are handed to the producer first, so a marker saying they
+        were sent is queued behind them, as it was when each record was sent on its own.
+        """
+        await self._hand_over_all()
         await self._producer.send(topic, value, key=key)
 
     async def flush(self) -> None:
+        """Write everything sent so far; raise the broker's error if any of it was refused."""
+        await self._hand_over_all()
+        sent, self._sent = self._sent, []
         await self._producer.flush()
+        for written in sent:
+            written.result()  # done after the flush; raises the refusal, if any
+
+    async def _hand_over_all(self) -> None:
+        open_batches, self._open = self._open, {}
+        for partition, builder in open_batches.items():
+            await self._hand_over(partition, builder)
+
+    async def _hand_over(self, partition: int, builder: BatchBuilder) -> None:
+        self._sent.append(await self._producer.send_batch(builder, self.topic, partition=partition))
 
 
 async def ingest_partition_for(producer: AIOKafkaProducer, topic: str, ingest_id: str) -> int:
