@@ -1,7 +1,7 @@
 """Pipeline benchmark: the hub end to end beside a raw aiokafka passthrough, one broker.
 
     python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10] [--workers 1]
-                             [--warm-up 5000]
+                             [--warm-up 5000] [--warm-up-rounds 8]
 
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
 1. passthrough: separate processes (as many as the hub has workers) consume the ingest
@@ -12,7 +12,8 @@ Starts its own Kafka node on free ports (jars from the shared cache), then measu
    fusion.ingest to the analysts topics, for the same records, indicators/s from first send
    to last curated, and the workers' CPU time per indicator;
 3. latency: records offered at a fixed rate, p50/p99 from send to curated arrival.
-Before 1 and 2, ``--warm-up`` records go through untimed (see ``main``).
+Before 1 and 2, rounds of ``--warm-up`` records go through untimed until the broker's JIT
+compilers settle (see ``warm_up``).
 The last line is `pipeline indicators_per_s=N passthrough_per_s=N ratio=R p50_ms=N p99_ms=N`.
 """
 
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import orjson
@@ -36,6 +38,7 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import c2_addresses, indicator, kafka_node, running_hub, when_written
+from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import ingest_partition_for, new_ingest_record, topic_regex
@@ -159,28 +162,81 @@ class Arrivals:
         return arrivals
 
 
+def compiler_seconds(pid: int) -> float:
+    """CPU the JVM's JIT compiler threads (C1, C2) of process ``pid`` used so far."""
+    ticks = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "comm").read_text().startswith(("C1 Compiler", "C2 Compiler")):
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue  # the thread ended
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+# A warm-up round is the last when the broker's JIT compilers took less than this share of
+# a core during it: the broker has compiled what the phase exercises, as one in service has.
+SETTLED_COMPILER_SHARE = 0.05
+
+
+async def warm_up(
+    name: str,
+    rounds: list[list[str]],
+    send_round: Callable[[list[str], int], Awaitable[None]],
+    broker_pid: int,
+) -> int:
+    """Untimed rounds of records through a phase until the broker's compilers settle.
+
+    ``send_round(addresses, written_before)`` sends one round and returns once it is
+    through. Returns how many records went through.
+    """
+    written, done, share = 0, 0, 1.0
+    for addresses in rounds:
+        compiling, start = compiler_seconds(broker_pid), time.perf_counter()
+        await send_round(addresses, written)
+        written, done = written + len(addresses), done + 1
+        share = (compiler_seconds(broker_pid) - compiling) / (time.perf_counter() - start)
+        if share < SETTLED_COMPILER_SHARE:
+            break
+    print(
+        f"warm-up ({name}): {done} round(s), {written:,} records, broker compilers at "
+        f"{share:.0%} of a core in the last"
+    )
+    return written
+
+
 async def passthrough(
     bootstrap: str,
-    warm_up: list[str],
+    warm_rounds: list[list[str]],
     addresses: list[str],
     command: list[str],
     processes: int,
-) -> float:
+    broker_pid: int,
+) -> tuple[float, float, float]:
     """Messages/s that ``processes`` consume->produce processes ``command`` (+ bootstrap,
-    source, sink; one consumer group) forward: as many as the hub has workers."""
+    source, sink; one consumer group) forward - as many as the hub has workers - and the CPU
+    seconds they and the broker used meanwhile."""
     source, sink = f"pt-in-{uuid.uuid4().hex[:6]}", f"pt-out-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [source, sink], 4)
     children = [subprocess.Popen([*command, bootstrap, source, sink]) for _ in range(processes)]
+
+    async def send_round(round_addresses: list[str], written: int) -> None:
+        await produce(bootstrap, source, records(round_addresses, "pt-warm"))
+        await when_written(bootstrap, written + len(round_addresses), topics=[sink])
+
     try:
-        # The warm-up through first: the processes have joined their group and have
-        # partitions, and the broker has compiled its hot paths, as for the hub.
-        await produce(bootstrap, source, records(warm_up, "pt-warm"))
-        await when_written(bootstrap, len(warm_up), topics=[sink])
+        # The warm-up first: the processes have joined their group and have partitions,
+        # and the broker has compiled its hot paths, as for the hub.
+        warm = await warm_up("passthrough", warm_rounds, send_round, broker_pid)
         batch, count = records(addresses, "pt"), len(addresses)
+        pids = [child.pid for child in children]
+        own_before, broker_before = cpu_seconds(pids), cpu_seconds([broker_pid])
         start = time.perf_counter()
-        waiter = asyncio.create_task(when_written(bootstrap, count + len(warm_up), topics=[sink]))
+        waiter = asyncio.create_task(when_written(bootstrap, count + warm, topics=[sink]))
         await produce(bootstrap, source, batch)
-        return count / (await waiter - start)
+        rate = count / (await waiter - start)
+        return rate, cpu_seconds(pids) - own_before, cpu_seconds([broker_pid]) - broker_before
     finally:
         for child in children:
             child.terminate()
@@ -189,22 +245,31 @@ async def passthrough(
 
 
 async def hub_throughput(
-    workers: list[HubProcess], warm_up: list[str], addresses: list[str]
-) -> tuple[float, float]:
-    """Indicators/s from first send to last curated, and the workers' CPU seconds for them."""
+    workers: list[HubProcess], warm_rounds: list[list[str]], addresses: list[str], broker_pid: int
+) -> tuple[float, float, float]:
+    """Indicators/s from first send to last curated, and the CPU seconds the workers and
+    the broker used for them."""
     hub = workers[0]
     prefix = topic_regex(hub.topics.analysts_prefix())
-    warm = records(warm_up, "warm")
-    waiter = asyncio.create_task(when_written(hub.bootstrap, len(warm), pattern=prefix))
-    await produce(hub.bootstrap, hub.topics.ingest, warm)
-    await waiter  # the worker is up, its partitions assigned, its and the broker's code warm
+
+    async def send_round(round_addresses: list[str], written: int) -> None:
+        waiter = asyncio.create_task(
+            when_written(hub.bootstrap, written + len(round_addresses), pattern=prefix)
+        )
+        await produce(hub.bootstrap, hub.topics.ingest, records(round_addresses, "warm"))
+        await waiter
+
+    # The worker is up, its partitions assigned, its and the broker's code warm.
+    warm = await warm_up("hub", warm_rounds, send_round, broker_pid)
     batch, count = records(addresses, "throughput"), len(addresses)
-    cpu_before = cpu_seconds(workers)
+    pids = worker_pids(workers)
+    own_before, broker_before = cpu_seconds(pids), cpu_seconds([broker_pid])
     start = time.perf_counter()
-    waiter = asyncio.create_task(when_written(hub.bootstrap, count + len(warm), pattern=prefix))
+    waiter = asyncio.create_task(when_written(hub.bootstrap, count + warm, pattern=prefix))
     await produce(hub.bootstrap, hub.topics.ingest, batch)
     done = await waiter
-    return count / (done - start), cpu_seconds(workers) - cpu_before
+    rate = count / (done - start)
+    return rate, cpu_seconds(pids) - own_before, cpu_seconds([broker_pid]) - broker_before
 
 
 async def hub_latency(hub: HubProcess, rate: int, addresses: list[str]) -> list[float]:
@@ -234,14 +299,17 @@ async def hub_latency(hub: HubProcess, rate: int, addresses: list[str]) -> list[
     return sorted((at - sent_at[key]) * 1000 for at, key in arrived if key in sent_at)
 
 
-def cpu_seconds(workers: list[HubProcess]) -> float:
-    """User + system CPU the worker processes used so far (Linux /proc)."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes used so far (Linux /proc)."""
     ticks = 0
-    for worker in workers:
-        assert worker.process is not None
-        fields = Path(f"/proc/{worker.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(workers: list[HubProcess]) -> list[int]:
+    return [worker.process.pid for worker in workers if worker.process is not None]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -258,39 +326,54 @@ async def main() -> None:
         "--warm-up",
         type=int,
         default=5000,
-        help="records through the passthrough and the hub before each is timed",
+        help="records per untimed warm-up round, before the passthrough and the hub",
+    )
+    parser.add_argument(
+        "--warm-up-rounds",
+        type=int,
+        default=8,
+        help="at most this many rounds; fewer once the broker's JIT compilers settle",
     )
     args = parser.parse_args()
     # Three phases, each on addresses of its own: warm-up, throughput, latency. The warm-up
-    # is not timed: the broker starts fresh for the bench, and for its first minute the
-    # JVM's compiler threads take a fifth of a core from the two (measured per thread in
-    # /proc), which a broker in service has long finished.
-    warm = max(1, args.warm_up)
+    # is not timed: the broker starts fresh for the bench, and its JIT compilers took a fifth
+    # of a core for its first minute or more (per thread in /proc), which a broker in
+    # service has long finished; so rounds go through until they settle.
+    size, rounds = max(1, args.warm_up), max(1, args.warm_up_rounds)
+    warm = size * rounds
     addresses = c2_addresses(warm + args.indicators + int(args.rate * args.seconds), "91.216.0.1")
-    warm_up, throughput_set = addresses[:warm], addresses[warm : warm + args.indicators]
+    warm_rounds = [addresses[n * size : (n + 1) * size] for n in range(rounds)]
+    throughput_set = addresses[warm : warm + args.indicators]
     latency_set = addresses[warm + args.indicators :]
     with (
         tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp,
         kafka_node(Path(tmp)) as launcher,
     ):
-        ceiling = await passthrough(
+        broker_pid = read_pid(launcher.pid_file)
+        assert broker_pid is not None
+        ceiling, pt_cpu, pt_broker_cpu = await passthrough(
             launcher.bootstrap,
-            warm_up,  # on topics of its own: the hub's are new to the hub
+            warm_rounds,  # on topics of its own: the hub's are new to the hub
             throughput_set,
             [sys.executable, "-c", PASSTHROUGH],
             args.workers,
+            broker_pid,
         )
+        per_message = 1e6 / len(throughput_set)
         print(
             f"passthrough (aiokafka consume->produce, {args.workers} process(es)): "
-            f"{ceiling:,.0f} messages/s"
+            f"{ceiling:,.0f} messages/s, CPU per message {pt_cpu * per_message:,.0f} us "
+            f"(broker {pt_broker_cpu * per_message:,.0f} us)"
         )
         async with running_hub(launcher.bootstrap, Path(tmp), args.workers) as workers:
             hub = workers[0]
-            throughput, cpu_used = await hub_throughput(workers, warm_up, throughput_set)
+            throughput, cpu_used, broker_cpu = await hub_throughput(
+                workers, warm_rounds, throughput_set, broker_pid
+            )
             print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")
             print(
-                f"hub worker CPU per indicator:            "
-                f"{cpu_used / len(throughput_set) * 1e6:,.0f} us"
+                f"hub worker CPU per indicator:            {cpu_used * per_message:,.0f} us "
+                f"(broker {broker_cpu * per_message:,.0f} us)"
             )
             # Below 100 % per worker, the worker waited (for the broker, or for a core the
             # broker and this bench's own clients held): its CPU alone did not set the pace.
