@@ -4,10 +4,11 @@
 
 Starts its own Kafka node on free ports (jars from the shared cache) and a hub worker, writes
 a sinkhole C2 report of N rows (N distinct C2 addresses no warninglist holds), imports it
-as `fusionhub import` does after an untimed warm-up report of its own, and measures from the first row sent until every row is
-admitted (on fusion.admitted) and curated (on fusion.curated). Printed beside it, measured
-in the same run: the rows/s the import sends, and the rows/s one process decodes and admits
-with no Kafka at all (the admit stage's ceiling on this machine).
+as `fusionhub import` does after an untimed warm-up report of its own, and measures from
+the first row sent until every row is admitted (on fusion.admitted) and curated (on
+fusion.curated). Printed beside it, measured in the same run: the rows/s the import sends,
+and the rows/s one process decodes and admits with no Kafka at all (the admit stage's
+ceiling on this machine).
 The last line is `connectors rows_per_s=N`.
 """
 
