@@ -39,6 +39,36 @@ def feed_time(text: str, *, code: str, what: str) -> str:
     reports mean it) and Unix epoch seconds; anything else is a DecodeError ``code``.
     """
     value = text.strip()
+    return _plain_utc(value) or _any_time(value, text, code=code, what=what)
+
+
+def _plain_utc(value: str) -> str | None:
+    """``2026-11-19 08:13:25`` (or with a T, or a trailing Z) as STIX writes it; else None.
+
+    Most report rows carry this shape: it is checked and rewritten in place instead of
+    building and formatting a datetime for every row (a few per cent of a CSV import).
+    tests/connectors/test_feed_time.py holds it to ``_any_time``.
+    """
+    body = value[:19] if len(value) == 20 and value[19] == "Z" else value
+    if not (
+        len(body) == 19
+        and body.isascii()
+        and body[0] != "0"  # years below 1000 take the general path, as they always did
+        and body[4] == "-"
+        and body[7] == "-"
+        and body[10] in " T"
+        and body[13] == ":"
+        and body[16] == ":"
+    ):
+        return None
+    try:
+        datetime.fromisoformat(body)  # the calendar's verdict: digits, months, days, hours
+    except ValueError:
+        return None  # the general path gives the reason
+    return f"{body[:10]}T{body[11:]}.000Z"
+
+
+def _any_time(value: str, text: str, *, code: str, what: str) -> str:
     try:
         if _EPOCH.match(value):
             moment = datetime.fromtimestamp(float(value), tz=UTC)
