@@ -312,18 +312,20 @@ class Admitter:
 
 
 def read_ingest_record(
-    raw: bytes, *, key: bytes | None, position: str, received: str
+    raw: bytes, *, key: bytes | None, where: Callable[[], tuple[str, str]]
 ) -> IngestRecord | Rejection:
     """The ingest record in a ``fusion.ingest`` message, or its rejection if unreadable.
 
     Something other than the hub's envelope on the topic (a hand-written message, a client
     of another version) is kept whole on ``fusion.rejected`` rather than stopping the admit
-    stage. ``position`` (topic/partition/offset) makes its rejection id the same on every
-    re-delivery.
+    stage. ``where`` gives the message's position (topic/partition/offset), which makes its
+    rejection id the same on every re-delivery, and its time; both are worked out only for
+    an unreadable message, not for every record.
     """
     try:
         return IngestRecord.from_bytes(raw or b"")
     except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError) as exc:
+        position, received = where()
         payload, is_base64 = encode_payload(raw or b"")
         partner = (key or b"").decode("utf-8", errors="replace") or "unknown"
         return Rejection(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
+from functools import partial
 
 import orjson
 from aiokafka.structs import ConsumerRecord
@@ -100,11 +101,7 @@ class AdmitStage:
         admitter = Admitter(agreements=context.agreements.current(), **context.admission_parts())
         for message in messages:
             record = read_ingest_record(
-                message.value or b"",
-                key=message.key,
-                position=f"{message.topic}/{message.partition}/{message.offset}",
-                # The message's own time: a re-delivery yields the identical rejection.
-                received=format_ms(datetime.fromtimestamp(message.timestamp / 1000, UTC)),
+                message.value or b"", key=message.key, where=partial(_where, message)
             )
             if isinstance(record, Rejection):
                 await self.lane.send(
@@ -112,3 +109,9 @@ class AdmitStage:
                 )
                 continue
             await send_admission(self.lane, context, record, admitter.admit(record))
+
+
+def _where(message: ConsumerRecord[bytes, bytes]) -> tuple[str, str]:
+    """A message's position, and its own time: a re-delivery yields the identical rejection."""
+    position = f"{message.topic}/{message.partition}/{message.offset}"
+    return position, format_ms(datetime.fromtimestamp(message.timestamp / 1000, UTC))
