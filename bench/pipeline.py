@@ -33,7 +33,6 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.producer.message_accumulator import BatchBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -41,16 +40,14 @@ from bench.harness import c2_addresses, indicator, kafka_node, running_hub, when
 from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
-from hub.kafka_io import ingest_partition_for, new_ingest_record, topic_regex
-from hub.partitioner import ingest_partition
-from schemas.envelopes import TAXII_PUSH, Origin
+from hub.kafka_io import IngestProducer, ingest_partition_for, new_ingest_record, topic_regex
+from schemas.envelopes import TAXII_PUSH, IngestRecord, Origin
 from tests.integration.hub_process import HubProcess
 
 PARTNERS = ("isp-northnet", "bank-meridian", "av-sentinel")
 PASSTHROUGH = """
 import asyncio, sys
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.producer.message_accumulator import BatchBuilder
 async def main(bootstrap, source, sink):
     consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=sink,
                                 auto_offset_reset="earliest", enable_auto_commit=True)
@@ -68,53 +65,34 @@ asyncio.run(main(*sys.argv[1:]))
 """
 
 
-def records(addresses: list[str], tag: str) -> list[tuple[str, bytes, str, str]]:
-    """(partner, ingest record bytes, curated id, ingest id): one C2 indicator per address.
+def records(addresses: list[str], tag: str) -> list[tuple[IngestRecord, str]]:
+    """(ingest record, curated id): one C2 indicator per address.
 
     Phases of one run take different addresses: a repeat is (rightly) not a new version.
     """
     out = []
     for n, ip in enumerate(addresses):
         pattern = f"[ipv4-addr:value = '{ip}']"
-        partner = PARTNERS[n % 3]
         obj = indicator(pattern, labels=["c2"], id_seed=tag)
         # As a partner's TAXII POST: the admit stage writes a status report for each, the
         # heaviest case (files and feeds get none).
         record = new_ingest_record(
-            partner, orjson.dumps(obj), origin=Origin(channel=TAXII_PUSH, name="bench")
+            PARTNERS[n % 3], orjson.dumps(obj), origin=Origin(channel=TAXII_PUSH, name="bench")
         )
-        curated_id = observable_from_pattern(pattern).indicator_id
-        out.append((partner, record.to_bytes(), curated_id, record.ingest_id))
+        out.append((record, observable_from_pattern(pattern).indicator_id))
     return out
 
 
-async def produce(bootstrap: str, topic: str, batch: list[tuple[str, bytes, str, str]]) -> None:
-    """Sends each record, partitioned as the hub's own ingest producers do (by ingest id).
+async def produce(bootstrap: str, topic: str, batch: list[tuple[IngestRecord, str]]) -> None:
+    """Sends each record through the hub's own ingest producer (record batches, by ingest id).
 
-    A record batch per partition rather than a ``send`` per record: the partners' clients
-    run elsewhere, and ``send`` cost the bench's process most of a core while it timed the
-    hub and the passthrough alike (each phase is timed from the first record sent).
+    Not a ``send`` per record: the partners' clients run elsewhere, and ``send`` cost the
+    bench's process most of a core while it timed the hub and the passthrough alike (each
+    phase is timed from the first record sent).
     """
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        partitions = sorted(await producer.partitions_for(topic))
-        open_batches: dict[int, BatchBuilder] = {}
-        sent = []
-        for partner, value, _, ingest_id in batch:
-            partition = partitions[ingest_partition(ingest_id, len(partitions))]
-            builder = open_batches.get(partition)
-            if builder is None:
-                builder = open_batches[partition] = producer.create_batch()
-            if builder.append(key=partner.encode(), value=value, timestamp=None) is None:
-                sent.append(await producer.send_batch(builder, topic, partition=partition))
-                builder = open_batches[partition] = producer.create_batch()
-                builder.append(key=partner.encode(), value=value, timestamp=None)
-        for partition, builder in open_batches.items():
-            sent.append(await producer.send_batch(builder, topic, partition=partition))
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
+    async with IngestProducer(bootstrap, topic) as producer:
+        for record, _ in batch:
+            await producer.send(record)
 
 
 class Arrivals:
@@ -282,15 +260,20 @@ async def hub_latency(hub: HubProcess, rate: int, addresses: list[str]) -> list[
         await producer.start()
         try:
             start = time.perf_counter()
-            for n, (partner, value, curated_id, ingest_id) in enumerate(batch):
+            for n, (record, curated_id) in enumerate(batch):
                 due = start + n / rate
                 delay = due - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 sent_at[curated_id.encode()] = time.perf_counter()
-                partition = await ingest_partition_for(producer, hub.topics.ingest, ingest_id)
+                partition = await ingest_partition_for(
+                    producer, hub.topics.ingest, record.ingest_id
+                )
                 await producer.send(
-                    hub.topics.ingest, value, key=partner.encode(), partition=partition
+                    hub.topics.ingest,
+                    record.to_bytes(),
+                    key=record.partner.encode(),
+                    partition=partition,
                 )
             await producer.flush()
         finally:
