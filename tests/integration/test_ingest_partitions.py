@@ -1,10 +1,11 @@
-"""Where ingest records land: keyed by partner, spread over partitions by ingest id."""
+"""The hub's ingest producer on the real broker: where records land, and what it refuses."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from aiokafka.errors import KafkaError
 
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import IngestProducer, new_ingest_record, read_topics
@@ -46,3 +47,28 @@ async def test_one_partners_records_spread_over_every_partition_keyed_by_the_par
         assert message.partition == ingest_partition(ingest_id, 4), ingest_id
     again = [m.partition for m in landed if IngestRecord.from_bytes(m.value).ingest_id == "row-0"]
     assert len(again) == 2 and again[0] == again[1]
+
+
+async def test_a_record_the_broker_refuses_fails_the_flush(kafka_broker: KafkaBroker) -> None:
+    # A connector keeps its checkpoint only after flush returns: a refused record must make
+    # the flush fail, or the checkpoint would move on past a record that was never written.
+    topic = f"ingest-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 4)
+    too_large = new_ingest_record(
+        "isp-northnet",
+        b"x" * (2 << 20),  # above the broker's 1 MiB message limit
+        origin=Origin(channel="csv", name="huge.csv", line=1),
+        ingest_id="row-huge",
+    )
+    async with IngestProducer(kafka_broker.bootstrap, topic) as producer:
+        await producer.send(too_large)
+        with pytest.raises(KafkaError):
+            await producer.flush()
+        # The producer goes on: what is sent after the refusal is written.
+        fine = new_ingest_record(
+            "isp-northnet", b"{}", origin=Origin(channel="csv", name="ok.csv", line=1)
+        )
+        await producer.send(fine)
+        await producer.flush()
+    landed = [m async for m in read_topics(kafka_broker.bootstrap, topics=[topic])]
+    assert [IngestRecord.from_bytes(m.value).ingest_id for m in landed] == [fine.ingest_id]
