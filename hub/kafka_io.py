@@ -62,7 +62,6 @@ class IngestProducer:
             enable_idempotence=True,
             acks="all",
         )
-        self._partitions: list[int] = []
         self._open: dict[int, BatchBuilder] = {}
         self._sent: list[asyncio.Future[Any]] = []
 
@@ -80,9 +79,7 @@ class IngestProducer:
             await self._producer.stop()
 
     async def send(self, record: IngestRecord) -> None:
-        if not self._partitions:
-            self._partitions = sorted(await self._producer.partitions_for(self.topic))
-        partition = self._partitions[ingest_partition(record.ingest_id, len(self._partitions))]
+        partition = await ingest_partition_for(self._producer, self.topic, record.ingest_id)
         key, value = record.partner.encode(), record.to_bytes()
         builder = self._open.get(partition)
         if builder is None:
