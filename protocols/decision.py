@@ -81,10 +81,11 @@ class DecisionMemo:
     """``decide`` for many records under one set of agreements, each verdict worked out once.
 
     A verdict depends only on the audience, the contributor, its markings and crime code
-    and, while it has one, its embargo against the version's `modified`; the agreements are
-    fixed for the memo's life. Disseminate decides every version for every audience, and
+    and, while it is in force, its embargo against the version's `modified`; the agreements
+    are fixed for the memo's life. Disseminate decides every version for every audience, and
     most contributions share these with thousands of others, so it asks this memo; a
-    contribution under an embargo is decided afresh each time.
+    contribution under an embargo in force is decided afresh each time (one whose embargo
+    has ended is decided as if it never had one).
     """
 
     def __init__(self, agreements: Mapping[str, PartnerAgreement]) -> None:
@@ -95,7 +96,7 @@ class DecisionMemo:
         """``decide(record, audience, self.agreements)``."""
         decisions = []
         for _, contribution in sorted(record.contributions.items()):
-            if contribution.embargo_until is not None:
+            if under_embargo(contribution, record.modified):
                 decisions.append(
                     decide_contribution(
                         contribution, audience, self.agreements, as_of=record.modified

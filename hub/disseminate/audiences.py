@@ -9,7 +9,7 @@ from typing import Any
 from hub.admit.crime_codes import UNDETERMINED
 from hub.disseminate.views import attribution_ref, indicator_view, partner_identity_id
 from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
-from protocols.decision import Decision, DecisionMemo, allowed_contributions
+from protocols.decision import Decision, DecisionMemo, allowed_contributions, under_embargo
 from schemas.agreement import PartnerAgreement
 from schemas.envelopes import AuditedDecision, VersionAudit
 from schemas.merge import MergeRecord, PartnerContribution
@@ -122,7 +122,7 @@ class PublicationPlans:
     while there is one) - the sharing shape - not on the observable, times or confidence.
     Disseminate publishes thousands of versions of a handful of shapes, so the per-audience
     work is planned once per shape and only the views are built per version; a version with
-    a contribution under embargo is planned afresh.
+    a contribution under an embargo still in force is planned afresh.
     """
 
     # Shapes grow with combinations of partners, markings and codes; a bound keeps a hub
@@ -178,7 +178,9 @@ class PublicationPlans:
 
     def _plan(self, record: MergeRecord) -> _Plan:
         contributions = sorted(record.contributions.items())
-        if any(c.embargo_until is not None for _, c in contributions):
+        # Every contribution of a partner whose agreement sets an embargo carries its end;
+        # only while one is in force does it change what anyone sees.
+        if any(under_embargo(c, record.modified) for _, c in contributions):
             return self._new_plan(record)
         shape = tuple((p, tuple(c.markings), c.crime_code) for p, c in contributions)
         plan = self._plans.get(shape)
