@@ -98,6 +98,23 @@ async def running_hub(
             process.stop()
 
 
+async def partitions_now(
+    consumer: AIOKafkaConsumer, *, topics: list[str] | None = None, pattern: str | None = None
+) -> list[TopicPartition]:
+    """Every partition of the topics named, or of those whose name matches ``pattern``,
+    from a fresh metadata request for the whole cluster (the hub creates topics as it goes).
+    """
+    matcher = re.compile(pattern) if pattern is not None else None
+    named = set(topics or ())
+    cluster = await consumer._client.fetch_all_metadata()
+    return [
+        TopicPartition(topic, partition)
+        for topic in cluster.topics()
+        if (topic in named if matcher is None else matcher.fullmatch(topic))
+        for partition in cluster.partitions_for_topic(topic) or ()
+    ]
+
+
 async def when_written(
     bootstrap: str,
     count: int,
@@ -117,21 +134,13 @@ async def when_written(
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, metadata_max_age_ms=1000)
     await consumer.start()
-    matcher = re.compile(pattern) if pattern is not None else None
-    topics = topics or []
     try:
         written, grown = -1, time.perf_counter()
         partitions: list[TopicPartition] = []
         for poll in itertools.count():
-            if poll % 25 == 0:  # the hub creates topics as it goes; a metadata request for
-                # the whole cluster costs the broker more than the offsets do
-                cluster = await consumer._client.fetch_all_metadata()
-                partitions = [
-                    TopicPartition(topic, partition)
-                    for topic in cluster.topics()
-                    if (topic in topics if matcher is None else matcher.fullmatch(topic))
-                    for partition in cluster.partitions_for_topic(topic) or ()
-                ]
+            if poll % 25 == 0:  # new topics appear; a metadata request for the whole
+                # cluster costs the broker more than the offsets do
+                partitions = await partitions_now(consumer, topics=topics, pattern=pattern)
                 if set(partitions) != consumer.assignment():
                     # Assigned (never read) so the client keeps their leaders' metadata.
                     consumer.assign(partitions)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -32,11 +31,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import c2_addresses, indicator, kafka_node, running_hub, when_written
+from bench.harness import (
+    c2_addresses,
+    indicator,
+    kafka_node,
+    partitions_now,
+    running_hub,
+    when_written,
+)
 from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
@@ -47,7 +53,7 @@ from tests.integration.hub_process import HubProcess
 PARTNERS = ("isp-northnet", "bank-meridian", "av-sentinel")
 PASSTHROUGH = """
 import asyncio, sys
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 async def main(bootstrap, source, sink):
     consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=sink,
                                 auto_offset_reset="earliest", enable_auto_commit=True)
@@ -103,20 +109,12 @@ class Arrivals:
     """
 
     def __init__(self, bootstrap: str, pattern: str) -> None:
-        self.bootstrap, self.pattern = bootstrap, re.compile(pattern)
+        self.pattern = pattern
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
 
     async def __aenter__(self) -> Arrivals:
         await self.consumer.start()
-        cluster = await self.consumer._client.fetch_all_metadata()
-        self.consumer.assign(
-            [
-                TopicPartition(topic, partition)
-                for topic in cluster.topics()
-                if self.pattern.fullmatch(topic)
-                for partition in cluster.partitions_for_topic(topic) or ()
-            ]
-        )
+        self.consumer.assign(await partitions_now(self.consumer, pattern=self.pattern))
         await self.consumer.seek_to_end()
         for partition in self.consumer.assignment():  # fixed now, before anything is sent
             await self.consumer.position(partition)
