@@ -1,14 +1,16 @@
 """Connector benchmark: a 100,000-row ISP CSV report through the whole pipeline.
 
     python bench/connectors.py [--rows 100000] [--workers 1] [--warm-up 20000]
+                               [--warm-up-rounds 6]
 
-Starts its own Kafka node on free ports (jars from the shared cache) and a hub worker, writes
-a sinkhole C2 report of N rows (N distinct C2 addresses no warninglist holds), imports it
-as `fusionhub import` does after an untimed warm-up report of its own, and measures from
-the first row sent until every row is admitted (on fusion.admitted) and curated (on
-fusion.curated). Printed beside it, measured in the same run: the rows/s the import sends,
-and the rows/s one process decodes and admits with no Kafka at all (the admit stage's
-ceiling on this machine).
+Starts its own Kafka node on free ports (jars from the shared cache) and hub workers (one
+unless --workers), writes a sinkhole C2 report of N rows (N distinct C2 addresses no
+warninglist holds), imports it as `fusionhub import` does, and measures from the first row
+sent until every row is admitted (on fusion.admitted) and curated (on fusion.curated).
+Before it, untimed reports of ``--warm-up`` rows each are imported until the broker's JIT
+compilers settle (bench/harness.py, ``warm_up``). Printed beside it, measured in the same
+run: the rows/s the import sends, the workers' and the broker's CPU per row, and the rows/s
+one process decodes and admits with no Kafka at all (the admit stage's ceiling here).
 The last line is `connectors rows_per_s=N`.
 """
 
@@ -21,14 +23,24 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import c2_addresses, kafka_node, running_hub, when_written
+from bench.harness import (
+    c2_addresses,
+    cpu_seconds,
+    kafka_node,
+    running_hub,
+    warm_up,
+    when_written,
+    worker_pids,
+)
 from connectors.isp_csv import IspCsvConnector
 from connectors.registry import decoders
 from hub.admit.admission import Admitter
 from hub.admit.warninglists import KnownBenign
+from hub.broker.process import read_pid
 from hub.cli.importer import run_import
 from schemas.agreement import load_agreements
 from schemas.connectors import CsvColumns, IspCsvSettings
@@ -74,18 +86,40 @@ def admit_in_process(path: Path) -> float:
     return len(records) / elapsed
 
 
+class Measured(NamedTuple):
+    """One timed import through the hub, and the CPU the hub and the broker spent on it."""
+
+    sending: float  # rows/s the import sent to fusion.ingest
+    admitting: float  # rows/s from the first row sent until all were admitted
+    curating: float  # ... until all were admitted and curated
+    worker_cpu: float  # CPU seconds of every worker, first row sent to last curated
+    broker_cpu: float
+
+
 async def through_the_hub(
-    hub: HubProcess, workdir: Path, addresses: list[str], warm_rows: int
-) -> tuple[float, float, float]:
-    """Rows/s of one report: sent by the import, admitted, and admitted and curated."""
-    warm, report = workdir / "warm-up.csv", workdir / "c2-report.csv"
-    write_report(warm, c2_addresses(max(1, warm_rows), "45.0.0.1"))
+    workers: list[HubProcess],
+    workdir: Path,
+    warm_rounds: list[list[str]],
+    addresses: list[str],
+    broker_pid: int,
+) -> Measured:
+    """One report imported after untimed warm-up reports, measured through the hub."""
+    hub = workers[0]
+    report = workdir / "c2-report.csv"
     write_report(report, addresses)
-    # Warm-up, untimed: the worker has joined, has its partitions and has built its lists,
-    # and the fresh broker's JIT has compiled most of what the import exercises.
-    warm_sent = await run_import(hub.bootstrap, hub.topics, PARTNER, SETTINGS, str(warm))
-    await reached(hub, warm_sent)
+
+    async def warm_round(round_addresses: list[str], written: int) -> None:
+        # The worker joins, takes its partitions and builds its lists in the first round;
+        # the rounds go on until the fresh broker's JIT compilers settle (see warm_up).
+        warm = workdir / f"warm-up-{written}.csv"
+        write_report(warm, round_addresses)
+        sent = await run_import(hub.bootstrap, hub.topics, PARTNER, SETTINGS, str(warm))
+        await reached(hub, written + sent)
+
+    warm_sent = await warm_up("hub", warm_rounds, warm_round, broker_pid)
     rows = len(addresses)
+    pids = worker_pids(workers)
+    cpu_before, broker_before = cpu_seconds(pids), cpu_seconds([broker_pid])
     waiter = asyncio.create_task(reached(hub, rows + warm_sent))
     start = time.perf_counter()
     sent = await run_import(hub.bootstrap, hub.topics, PARTNER, SETTINGS, str(report))
@@ -93,7 +127,13 @@ async def through_the_hub(
     if sent != rows:
         raise RuntimeError(f"the import sent {sent} of {rows} rows")
     admitted, curated = await waiter
-    return rows / (import_done - start), rows / (admitted - start), rows / (curated - start)
+    return Measured(
+        rows / (import_done - start),
+        rows / (admitted - start),
+        rows / (curated - start),
+        cpu_seconds(pids) - cpu_before,
+        cpu_seconds([broker_pid]) - broker_before,
+    )
 
 
 async def reached(hub: HubProcess, count: int) -> tuple[float, float]:
@@ -110,9 +150,20 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=1, help="hub worker processes")
     parser.add_argument(
-        "--warm-up", type=int, default=20_000, help="rows of an untimed report imported first"
+        "--warm-up", type=int, default=20_000, help="rows per untimed warm-up report"
+    )
+    parser.add_argument(
+        "--warm-up-rounds",
+        type=int,
+        default=6,
+        help="at most this many warm-up reports; fewer once the broker's JIT compilers settle",
     )
     args = parser.parse_args()
+    size, rounds = max(1, args.warm_up), max(1, args.warm_up_rounds)
+    # The warm-up reports and the timed one each on addresses of their own: every timed
+    # row is a new observable, admitted and curated.
+    warm_addresses = c2_addresses(size * rounds, "45.0.0.1")
+    warm_rounds = [warm_addresses[n * size : (n + 1) * size] for n in range(rounds)]
     with tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp:
         workdir = Path(tmp)
         addresses = c2_addresses(args.rows, "91.216.0.1")
@@ -120,15 +171,23 @@ async def main() -> None:
         ceiling = admit_in_process(workdir / "in-process.csv")
         print(f"decode + admit in one process (no Kafka): {ceiling:,.0f} rows/s")
         with kafka_node(workdir) as launcher:
+            broker_pid = read_pid(launcher.pid_file)
+            assert broker_pid is not None
             async with running_hub(launcher.bootstrap, workdir, args.workers) as workers:
-                sending, admitting, rows_per_s = await through_the_hub(
-                    workers[0], workdir, addresses, args.warm_up
+                measured = await through_the_hub(
+                    workers, workdir, warm_rounds, addresses, broker_pid
                 )
     label = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
-    print(f"import to fusion.ingest:                  {sending:,.0f} rows/s")
-    print(f"import -> admitted ({label}):            {admitting:,.0f} rows/s")
-    print(f"import -> admitted -> curated ({label}): {rows_per_s:,.0f} rows/s")
-    print(f"connectors rows_per_s={rows_per_s:.0f}")
+    per_row = 1e6 / args.rows
+    busy = measured.worker_cpu * measured.curating / args.rows / args.workers
+    print(f"import to fusion.ingest:                  {measured.sending:,.0f} rows/s")
+    print(f"import -> admitted ({label}):            {measured.admitting:,.0f} rows/s")
+    print(
+        f"hub worker CPU per row:                   {measured.worker_cpu * per_row:,.0f} us "
+        f"(broker {measured.broker_cpu * per_row:,.0f} us); workers busy {busy:.0%} of a core"
+    )
+    print(f"import -> admitted -> curated ({label}): {measured.curating:,.0f} rows/s")
+    print(f"connectors rows_per_s={measured.curating:.0f}")
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import itertools
+import os
 import re
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -157,3 +158,60 @@ async def when_written(
         raise AssertionError("unreachable")
     finally:
         await consumer.stop()
+
+
+def compiler_seconds(pid: int) -> float:
+    """CPU the JVM's JIT compiler threads (C1, C2) of process ``pid`` used so far."""
+    ticks = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "comm").read_text().startswith(("C1 Compiler", "C2 Compiler")):
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue  # the thread ended
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+# A warm-up round is the last when the broker's JIT compilers took less than this share of
+# a core during it: the broker has compiled what the phase exercises, as one in service has.
+SETTLED_COMPILER_SHARE = 0.05
+
+
+async def warm_up(
+    name: str,
+    rounds: list[list[str]],
+    send_round: Callable[[list[str], int], Awaitable[None]],
+    broker_pid: int,
+) -> int:
+    """Untimed rounds of records through a phase until the broker's compilers settle.
+
+    ``send_round(addresses, written_before)`` sends one round and returns once it is
+    through. Returns how many records went through.
+    """
+    written, done, share = 0, 0, 1.0
+    for addresses in rounds:
+        compiling, start = compiler_seconds(broker_pid), time.perf_counter()
+        await send_round(addresses, written)
+        written, done = written + len(addresses), done + 1
+        share = (compiler_seconds(broker_pid) - compiling) / (time.perf_counter() - start)
+        if share < SETTLED_COMPILER_SHARE:
+            break
+    print(
+        f"warm-up ({name}): {done} round(s), {written:,} records, broker compilers at "
+        f"{share:.0%} of a core in the last"
+    )
+    return written
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(workers: list[HubProcess]) -> list[int]:
+    return [worker.process.pid for worker in workers if worker.process is not None]
