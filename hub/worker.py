@@ -85,6 +85,9 @@ class HubWorker:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             max_poll_records=settings.batch_size,
+            # The client fetches again only once the records already fetched are handed
+            # out, and the worker waits a round trip for them: larger fetches, fewer waits.
+            max_partition_fetch_bytes=settings.fetch_bytes,
             # A partition assigned is first restored from the changelog, inside the rebalance
             # callback; a large table takes minutes, and a worker that does not poll for
             # max_poll_interval is dropped from the group (and its partitions moved again).
