@@ -8,7 +8,7 @@ each list's type as MISP does:
 - ``string``: the value equals an entry (case-insensitive);
 - ``hostname``: the host, or any parent domain of it, equals an entry;
 - ``cidr``: the address lies in an entry's network (IPv4 and IPv6; a bare address is a /32
-  or /128), looked up per prefix length present;
+  or /128); the innermost network containing it is the one named;
 - ``substring``: an entry occurs in the value (one Aho-Corasick automaton per kind);
 - ``regex``: an entry (PHP-style ``/.../i``) matches.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -179,6 +180,55 @@ class _Substrings:
         return len(self._goto) > 1
 
 
+class NetworkRanges:
+    """Longest-prefix match over the CIDR networks of one IP version, by binary search.
+
+    CIDR blocks nest or are disjoint, so the address space they cover splits into sorted,
+    non-overlapping ranges, each owned by its innermost (longest-prefix) block. Looking an
+    address up is then one bisect instead of a dict probe per prefix length in the lists
+    (25 for IPv4 and 39 for IPv6 in the shipped lists).
+    """
+
+    def __init__(self, networks: dict[int, dict[int, tuple[str, int]]], bits: int) -> None:
+        blocks = sorted(
+            (start, length, hit)
+            for length, by_start in networks.items()
+            for start, hit in by_start.items()
+        )  # by start, then outer (shorter prefix) before inner
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._hits: list[tuple[str, int]] = []
+        enclosing: list[tuple[int, tuple[str, int]]] = []  # (end, hit), innermost last
+        cursor = 0  # the first address not yet given to a range
+        for start, length, hit in blocks:
+            while enclosing and enclosing[-1][0] < start:
+                cursor = self._close(enclosing.pop(), cursor)
+            if enclosing and cursor < start:
+                self._add(cursor, start - 1, enclosing[-1][1])
+            cursor = max(cursor, start)
+            enclosing.append((start + (1 << (bits - length)) - 1, hit))
+        while enclosing:
+            cursor = self._close(enclosing.pop(), cursor)
+
+    def _close(self, block: tuple[int, tuple[str, int]], cursor: int) -> int:
+        end, hit = block
+        if cursor <= end:
+            self._add(cursor, end, hit)
+            return end + 1
+        return cursor
+
+    def _add(self, first: int, last: int, hit: tuple[str, int]) -> None:
+        self._starts.append(first)
+        self._ends.append(last)
+        self._hits.append(hit)
+
+    def find(self, address: int) -> tuple[str, int] | None:
+        at = bisect_right(self._starts, address) - 1
+        if at >= 0 and address <= self._ends[at]:
+            return self._hits[at]
+        return None
+
+
 @dataclass(slots=True)
 class _KindIndex:
     """Everything the lists applicable to one observable kind say, by list type."""
@@ -187,8 +237,8 @@ class _KindIndex:
     hostnames: dict[str, int] = field(default_factory=dict)
     networks: dict[int, dict[int, dict[int, tuple[str, int]]]] = field(
         default_factory=lambda: {4: {}, 6: {}}
-    )  # ip version -> prefix length -> network int -> (entry, list)
-    prefix_lengths: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    )  # ip version -> prefix length -> network int -> (entry, list); emptied once ranged
+    ranges: dict[int, NetworkRanges] = field(default_factory=dict)  # ip version -> ranges
     substrings: _Substrings = field(default_factory=_Substrings)
     regexes: list[tuple[re.Pattern[str], str, int]] = field(default_factory=list)
 
@@ -209,7 +259,8 @@ class KnownBenignIndex:
         self.sizes = {wl.name: len(wl.entries) for wl in ordered}
         for index in self._kinds.values():
             for version, by_length in index.networks.items():
-                index.prefix_lengths[version] = tuple(sorted(by_length, reverse=True))
+                index.ranges[version] = NetworkRanges(by_length, 32 if version == 4 else 128)
+                by_length.clear()
             index.substrings.build()
 
     def match(self, observable: Observable) -> tuple[str, str] | None:
@@ -315,18 +366,13 @@ def _network_hit(index: _KindIndex, value: str) -> tuple[str, int] | None:
     # The socket module reads an address some ten times faster than ipaddress.
     try:
         if ":" in text:
-            number, bits, version = int.from_bytes(inet_pton(AF_INET6, text)), 128, 6
+            number, version = int.from_bytes(inet_pton(AF_INET6, text)), 6
         else:
-            number, bits, version = int.from_bytes(inet_pton(AF_INET, text)), 32, 4
+            number, version = int.from_bytes(inet_pton(AF_INET, text)), 4
     except OSError:
         return None
-    by_length = index.networks[version]
-    for prefix_length in index.prefix_lengths.get(version, ()):
-        shift = bits - prefix_length
-        found = by_length[prefix_length].get((number >> shift) << shift)
-        if found is not None:
-            return found
-    return None
+    ranges = index.ranges.get(version)
+    return None if ranges is None else ranges.find(number)
 
 
 def _php_regex(entry: str) -> re.Pattern[str] | None:

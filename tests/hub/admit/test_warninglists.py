@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
+import random
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub.admit.warninglists import (
     DEFAULT_EXCLUDED,
     KnownBenign,
     KnownBenignIndex,
     KnownBenignSettings,
+    NetworkRanges,
     Warninglist,
     shipped_index,
     shipped_lists,
@@ -149,3 +154,71 @@ def test_suppression_can_be_switched_off() -> None:
         KnownBenign(KnownBenignSettings(enabled=False))(observable("ipv4-addr", "8.8.8.8")) is None
     )
     assert KnownBenign()(observable("ipv4-addr", "8.8.8.8")) is not None
+
+
+def innermost(
+    networks: dict[int, dict[int, tuple[str, int]]], bits: int, address: int
+) -> tuple[str, int] | None:
+    """The reference longest-prefix match: a probe per prefix length, longest first."""
+    for length in sorted(networks, reverse=True):
+        shift = bits - length
+        hit = networks[length].get((address >> shift) << shift)
+        if hit is not None:
+            return hit
+    return None
+
+
+def edges(networks: dict[int, dict[int, tuple[str, int]]], bits: int) -> list[int]:
+    """Each network's first and last address, and the addresses just outside them."""
+    top = (1 << bits) - 1
+    probes = []
+    for length, by_start in networks.items():
+        for start in by_start:
+            end = start + (1 << (bits - length)) - 1
+            probes += [max(start - 1, 0), start, end, min(end + 1, top)]
+    return probes
+
+
+@st.composite
+def nested_networks(draw: st.DrawFn) -> dict[int, dict[int, tuple[str, int]]]:
+    """IPv4 networks crowded into one /16 or /24, so that many nest, share starts or abut."""
+    networks: dict[int, dict[int, tuple[str, int]]] = {}
+    room = draw(st.sampled_from([8, 16]))  # host bits of the crowded block
+    for n in range(draw(st.integers(0, 40))):
+        length = draw(st.integers(32 - room, 32))
+        address = (10 << 24) | draw(st.integers(0, (1 << room) - 1))
+        start = (address >> (32 - length)) << (32 - length)
+        networks.setdefault(length, {}).setdefault(start, (f"net{n}", n))
+    return networks
+
+
+@given(nested_networks(), st.lists(st.integers(0, (1 << 32) - 1), max_size=20))
+def test_network_ranges_find_the_innermost_network(
+    networks: dict[int, dict[int, tuple[str, int]]], others: list[int]
+) -> None:
+    ranges = NetworkRanges(networks, 32)
+    for address in [*edges(networks, 32), *others, 10 << 24, (11 << 24) - 1]:
+        assert ranges.find(address) == innermost(networks, 32, address), hex(address)
+
+
+def test_network_ranges_agree_with_the_reference_on_every_shipped_cidr_list() -> None:
+    networks: dict[int, dict[int, dict[int, tuple[str, int]]]] = {4: {}, 6: {}}
+    for list_index, warninglist in enumerate(shipped_lists(exclude=())):
+        if warninglist.type != "cidr":
+            continue
+        for entry in warninglist.entries:
+            try:
+                network = ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                continue
+            by_start = networks[network.version].setdefault(network.prefixlen, {})
+            by_start.setdefault(int(network.network_address), (entry, list_index))
+    sample = random.Random(7)
+    for version, bits in ((4, 32), (6, 128)):
+        ranges = NetworkRanges(networks[version], bits)
+        probes = edges(networks[version], bits)
+        probes = sample.sample(probes, min(len(probes), 20_000))
+        probes += [sample.getrandbits(bits) for _ in range(5_000)]
+        assert len(probes) > 10_000
+        for address in probes:
+            assert ranges.find(address) == innermost(networks[version], bits, address)
