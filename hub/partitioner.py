@@ -16,7 +16,12 @@ KAFKA_SEED = 0x9747B28C
 
 def key_partition(key: bytes, partitions: int) -> int:
     """The partition index (of ``partitions``) Kafka's default partitioner gives ``key``."""
-    return (murmurhash2(key, KAFKA_SEED) & 0x7FFFFFFF) % partitions
+    return key_hash(key) % partitions
+
+
+def key_hash(key: bytes) -> int:
+    """What Kafka's default partitioner takes modulo the partition count."""
+    return murmurhash2(key, KAFKA_SEED) & 0x7FFFFFFF
 
 
 def ingest_partition(ingest_id: str, partitions: int) -> int:

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from hub.partitioner import key_partition
+from hub.partitioner import key_hash
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class Outbox:
         self._producers: dict[str, AIOKafkaProducer] = {}
         self._starting = asyncio.Lock()
         self._partitions: dict[str, list[int]] = {}
+        self._last_key, self._last_hash = b"", key_hash(b"")
 
     async def producer(self) -> AIOKafkaProducer:
         """The producer of the lanes' batches."""
@@ -72,7 +73,10 @@ class Outbox:
         partitions = self._partitions.get(topic)
         if partitions is None:
             return None
-        return partitions[key_partition(key, len(partitions))]
+        if key is not self._last_key:
+            # A version's views and audit go out under one key, one after the other.
+            self._last_key, self._last_hash = key, key_hash(key)
+        return partitions[self._last_hash % len(partitions)]
 
     async def partition(self, topic: str, key: bytes) -> int:
         """The partition Kafka's default partitioner picks for ``key`` (as the Java client's)."""

@@ -28,30 +28,38 @@ async def test_a_keyed_message_lands_where_kafkas_default_partitioner_puts_it(
     kafka_broker: KafkaBroker,
 ) -> None:
     # Correlate relies on it: every statement about one key must meet in one partition,
-    # whether admit (through the outbox) or a release (plain producer) sent it.
+    # whether admit (through the outbox) or a release (plain producer) sent it. Each key goes
+    # to topics of 4 and of 3 partitions in a row, as a version's views go out under one key.
     tag = uuid.uuid4().hex[:8]
-    through_outbox, through_producer = f"outbox-{tag}", f"plain-{tag}"
-    await ensure_topics(kafka_broker.bootstrap, [through_outbox, through_producer], 4)
+    counts = {f"outbox-{tag}": 4, f"outbox3-{tag}": 3, f"plain-{tag}": 4, f"plain3-{tag}": 3}
+    for topic, count in counts.items():
+        await ensure_topics(kafka_broker.bootstrap, [topic], count)
     keys = [f"ipv4-addr|91.216.{n // 256}.{n % 256}".encode() for n in range(300)]
     outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id=f"outbox-{tag}"))
     lane = outbox.lane()
     for key in keys:
-        await lane.send(through_outbox, key, b"{}")
+        await lane.send(f"outbox-{tag}", key, b"{}")
+        await lane.send(f"outbox3-{tag}", key, b"{}")
     await lane.flush()
     await outbox.stop()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
     await producer.start()
     try:
         for key in keys:
-            await producer.send(through_producer, b"{}", key=key)
+            await producer.send(f"plain-{tag}", b"{}", key=key)
+            await producer.send(f"plain3-{tag}", b"{}", key=key)
         await producer.flush()
     finally:
         await producer.stop()
-    ours = await partitions_by_key(kafka_broker.bootstrap, through_outbox)
-    kafkas = await partitions_by_key(kafka_broker.bootstrap, through_producer)
-    assert set(ours) == set(keys)
-    assert ours == kafkas
-    assert len(set(ours.values())) == 4  # spread over every partition
+    for ours_topic, kafkas_topic, count in (
+        (f"outbox-{tag}", f"plain-{tag}", 4),
+        (f"outbox3-{tag}", f"plain3-{tag}", 3),
+    ):
+        ours = await partitions_by_key(kafka_broker.bootstrap, ours_topic)
+        kafkas = await partitions_by_key(kafka_broker.bootstrap, kafkas_topic)
+        assert set(ours) == set(keys)
+        assert ours == kafkas
+        assert len(set(ours.values())) == count  # spread over every partition
 
 
 async def test_flush_writes_everything_in_order_per_key(kafka_broker: KafkaBroker) -> None:
