@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from hub.admit.crime_codes import UNDETERMINED
 from hub.disseminate.views import attribution_ref, indicator_view, partner_identity_id
 from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
 from protocols.decision import Decision, DecisionMemo, allowed_contributions, under_embargo
 from schemas.agreement import PartnerAgreement
-from schemas.envelopes import AuditedDecision, VersionAudit
+from schemas.envelopes import AuditedDecision, VersionAudit, audit_message
 from schemas.merge import MergeRecord, PartnerContribution
 
 
@@ -112,6 +114,15 @@ class _Plan:
     views: list[_View]
     reach: list[tuple[Audience, list[Decision], int | None]]
     audited: list[AuditedDecision]  # the decisions as fusion.audit records them; not changed
+    audited_json: bytes  # the same, encoded
+
+
+class Published(NamedTuple):
+    """What each audience gets of a version, its audit, and the audit's fusion.audit message."""
+
+    publications: list[Publication]
+    audit: VersionAudit
+    audit_message: bytes
 
 
 class PublicationPlans:
@@ -144,9 +155,9 @@ class PublicationPlans:
 
     def publish(self, record: MergeRecord) -> list[Publication]:
         """What each audience gets of ``record``."""
-        return self.publish_audited(record)[0]
+        return self.publish_audited(record).publications
 
-    def publish_audited(self, record: MergeRecord) -> tuple[list[Publication], VersionAudit]:
+    def publish_audited(self, record: MergeRecord) -> Published:
         """What each audience gets of ``record``, and its ``version_audit``.
 
         Audiences that see the same contributions named the same way (the analysts and the
@@ -174,7 +185,11 @@ class PublicationPlans:
             )
             for audience, decisions, index in plan.reach
         ]
-        return publications, _stamped(record, plan.audited)
+        return Published(
+            publications,
+            _stamped(record, plan.audited),
+            audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
+        )
 
     def _plan(self, record: MergeRecord) -> _Plan:
         contributions = sorted(record.contributions.items())
@@ -210,7 +225,8 @@ class PublicationPlans:
                 views[key] = len(distinct)
                 distinct.append(_View(partners, crime_code, refs))
             reach.append((audience, decisions, views[key]))
-        return _Plan(distinct, reach, _audited((a, decisions) for a, decisions, _ in reach))
+        audited = _audited((a, decisions) for a, decisions, _ in reach)
+        return _Plan(distinct, reach, audited, orjson.dumps(audited))
 
 
 def version_audit(record: MergeRecord, publications: list[Publication]) -> VersionAudit:
