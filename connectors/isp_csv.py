@@ -139,8 +139,11 @@ def _parse_row(raw: bytes, delimiter: str) -> list[str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError("csv-encoding", f"the row is not UTF-8: {exc}") from None
+    # Nearly every row is one line, read as it is; a quoted field spanning lines needs the
+    # line splitting of a file object.
+    lines = io.StringIO(text) if "\n" in text or "\r" in text else (text,)
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+        rows = list(csv.reader(lines, delimiter=delimiter, strict=True))
     except csv.Error as exc:
         raise DecodeError("csv-unparsable", f"not a CSV row: {exc}") from None
     if len(rows) != 1:
