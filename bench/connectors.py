@@ -33,7 +33,7 @@ from bench.harness import (
     kafka_node,
     running_hub,
     warm_up,
-    when_written,
+    when_each_written,
     worker_pids,
 )
 from connectors.isp_csv import IspCsvConnector
@@ -138,11 +138,9 @@ async def through_the_hub(
 
 async def reached(hub: HubProcess, count: int) -> tuple[float, float]:
     """When fusion.admitted, and when fusion.curated, held ``count`` messages."""
-    admitted, curated = await asyncio.gather(
-        when_written(hub.bootstrap, count, topics=[hub.topics.admitted]),
-        when_written(hub.bootstrap, count, topics=[hub.topics.curated]),
-    )
-    return admitted, curated
+    admitted, curated = hub.topics.admitted, hub.topics.curated
+    moments = await when_each_written(hub.bootstrap, {admitted: count, curated: count})
+    return moments[admitted], moments[curated]
 
 
 async def main() -> None:

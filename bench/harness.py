@@ -125,35 +125,69 @@ async def when_written(
     poll_s: float = 0.01,
     stall_s: float = 60.0,
 ) -> float:
-    """The moment (``time.perf_counter``) the topics hold ``count`` messages between them.
+    """The moment (``time.perf_counter``) the topics hold ``count`` messages between them:
+    ``topics`` by name, or every topic whose name matches ``pattern`` (new ones included)."""
+    named, matcher = set(topics or ()), re.compile(pattern) if pattern is not None else None
 
-    ``topics`` by name, or every topic whose name matches ``pattern`` (new ones included).
+    def counts_toward(_: str, topic: str) -> bool:
+        return topic in named if matcher is None else matcher.fullmatch(topic) is not None
+
+    reached = await when_each_written(
+        bootstrap, {"": count}, counts_toward=counts_toward, poll_s=poll_s, stall_s=stall_s
+    )
+    return reached[""]
+
+
+async def when_each_written(
+    bootstrap: str,
+    counts: dict[str, int],
+    *,
+    counts_toward: Callable[[str, str], bool] = str.__eq__,
+    poll_s: float = 0.01,
+    stall_s: float = 60.0,
+) -> dict[str, float]:
+    """For each goal of ``counts``, the moment (``time.perf_counter``) the topics that count
+    toward it (``counts_toward(goal, topic)``; by default the topic named by the goal) hold
+    that many messages between them.
+
     It polls the partitions' end offsets instead of reading the messages: reading and
     decoding them took the bench's own process 30-40 % of a core, taken from the two the
-    hub and broker share. Gives up, saying how many were written, when the count has not
-    grown for ``stall_s`` seconds.
+    hub and broker share. One watcher serves every goal, so its requests to the broker do
+    not multiply with them. Gives up, saying how many were written, when no count has grown
+    for ``stall_s`` seconds.
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, metadata_max_age_ms=1000)
     await consumer.start()
     try:
+        reached: dict[str, float] = {}
         written, grown = -1, time.perf_counter()
         partitions: list[TopicPartition] = []
         for poll in itertools.count():
             if poll % 25 == 0:  # new topics appear; a metadata request for the whole
                 # cluster costs the broker more than the offsets do
-                partitions = await partitions_now(consumer, topics=topics, pattern=pattern)
+                partitions = [
+                    tp
+                    for tp in await partitions_now(consumer, pattern=".*")
+                    if any(counts_toward(goal, tp.topic) for goal in counts)
+                ]
                 if set(partitions) != consumer.assignment():
                     # Assigned (never read) so the client keeps their leaders' metadata.
                     consumer.assign(partitions)
             ends = await consumer.end_offsets(partitions) if partitions else {}
             now = time.perf_counter()
-            total = sum(ends.values())
-            if total >= count:
-                return now
-            if total > written:
-                written, grown = total, now
+            totals = {
+                goal: sum(end for tp, end in ends.items() if counts_toward(goal, tp.topic))
+                for goal in counts
+            }
+            for goal, total in totals.items():
+                if goal not in reached and total >= counts[goal]:
+                    reached[goal] = now
+            if len(reached) == len(counts):
+                return reached
+            if sum(totals.values()) > written:
+                written, grown = sum(totals.values()), now
             elif now - grown > stall_s:
-                raise RuntimeError(f"stalled: {total} of {count} messages written")
+                raise RuntimeError(f"stalled: {totals} of {counts} messages written")
             await asyncio.sleep(poll_s)
         raise AssertionError("unreachable")
     finally:
