@@ -1,10 +1,10 @@
 """Connector benchmark: a 100,000-row ISP CSV report through the whole pipeline.
 
-    python bench/connectors.py [--rows 100000] [--workers 1] [--warm-up 20000]
+    python bench/connectors.py [--rows 100000] [--workers N] [--warm-up 20000]
                                [--warm-up-rounds 6]
 
-Starts its own Kafka node on free ports (jars from the shared cache) and hub workers (one
-unless --workers), writes a sinkhole C2 report of N rows (N distinct C2 addresses no
+Starts its own Kafka node on free ports (jars from the shared cache) and hub workers (one per
+core unless --workers), writes a sinkhole C2 report of N rows (N distinct C2 addresses no
 warninglist holds), imports it as `fusionhub import` does, and measures from the first row
 sent until every row is admitted (on fusion.admitted) and curated (on fusion.curated).
 Before it, untimed reports of ``--warm-up`` rows each are imported until the broker's JIT
@@ -35,6 +35,7 @@ from bench.harness import (
     warm_up,
     when_each_written,
     worker_pids,
+    workers_per_core,
 )
 from connectors.isp_csv import IspCsvConnector
 from connectors.registry import decoders
@@ -146,7 +147,12 @@ async def reached(hub: HubProcess, count: int) -> tuple[float, float]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=1, help="hub worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=workers_per_core(),
+        help="hub worker processes (default: one per core, at most the partition count)",
+    )
     parser.add_argument(
         "--warm-up", type=int, default=20_000, help="rows per untimed warm-up report"
     )

@@ -75,6 +75,12 @@ def kafka_node(workdir: Path) -> Iterator[KafkaLauncher]:
         launcher.stop()
 
 
+def workers_per_core() -> int:
+    """The benches' default worker count: one worker process per core, as the hub is meant
+    to run (README, "Operating the hub"), but no more than the hub's topics have partitions."""
+    return max(1, min(os.cpu_count() or 1, HubProcess.partitions))
+
+
 @asynccontextmanager
 async def running_hub(
     bootstrap: str, workdir: Path, workers: int

@@ -1,6 +1,6 @@
 """Pipeline benchmark: the hub end to end beside a raw aiokafka passthrough, one broker.
 
-    python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10] [--workers 1]
+    python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10] [--workers N]
                              [--warm-up 5000] [--warm-up-rounds 8]
 
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
@@ -8,7 +8,7 @@ Starts its own Kafka node on free ports (jars from the shared cache), then measu
    records with aiokafka and produce them unchanged to another topic - the ceiling any Kafka
    consumer-producer reaches here (the `ratio` of the last line is against it); the records
    are partitioned as the hub's ingest producers partition them (by ingest id);
-2. the hub: real workers (admit, correlate, disseminate; one unless --workers) from
+2. the hub: real workers (admit, correlate, disseminate; one per core unless --workers) from
    fusion.ingest to the analysts topics, for the same records, indicators/s from first send
    to last curated, and the workers' CPU time per indicator;
 3. latency: records offered at a fixed rate, p50/p99 from send to curated arrival.
@@ -44,6 +44,7 @@ from bench.harness import (
     warm_up,
     when_written,
     worker_pids,
+    workers_per_core,
 )
 from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
@@ -247,7 +248,12 @@ async def main() -> None:
     parser.add_argument("--indicators", type=int, default=20000)
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=1, help="hub worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=workers_per_core(),
+        help="hub worker processes (default: one per core, at most the partition count)",
+    )
     parser.add_argument(
         "--warm-up",
         type=int,
