@@ -16,7 +16,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.structs import TopicPartition
 
 from connectors.base import JSON
-from hub.kafka_io import IngestProducer
+from hub.kafka_io import IngestSession
 
 
 class CheckpointStore:
@@ -81,7 +81,7 @@ class CheckpointStore:
     def get(self, key: str) -> JSON | None:
         return self._positions.get(key)
 
-    async def put(self, producer: IngestProducer, key: str, checkpoint: JSON) -> None:
+    async def put(self, producer: IngestSession, key: str, checkpoint: JSON) -> None:
         """Write and wait for the broker's acknowledgement."""
         await producer.send_to(self.topic, key.encode(), orjson.dumps(checkpoint))
         await producer.flush()

@@ -6,21 +6,21 @@ from collections.abc import Callable
 
 from connectors.base import JSON
 from connectors.checkpoints import CheckpointStore
-from hub.kafka_io import IngestProducer
+from hub.kafka_io import IngestSession
 from schemas.envelopes import IngestRecord
 
 Progress = Callable[[int, int | None], None]  # (records sent, records expected or None)
 
 
 class IngestDelivery:
-    """Sends through one producer; commits checkpoints to the store, if there is one.
+    """Sends through one ingest session; commits checkpoints to the store, if there is one.
 
     The CLI's one-off import has no store: it keeps no position in the feed.
     """
 
     def __init__(
         self,
-        producer: IngestProducer,
+        producer: IngestSession,
         *,
         checkpoints: CheckpointStore | None = None,
         key: str = "",

@@ -144,7 +144,11 @@ class ConnectorSchedule(mode.Service):
         connector = connector_for(
             job.partner, job.settings, base_dir=self.context.settings.partners_dir
         )
-        delivery = IngestDelivery(self._producer, checkpoints=self._checkpoints, key=job.key)
+        # A session of its own: a record of this run the broker refused fails this run (its
+        # checkpoint stays), not whichever run happens to flush next.
+        delivery = IngestDelivery(
+            self._producer.session(), checkpoints=self._checkpoints, key=job.key
+        )
         delay = job.backoff.interval_s
         try:
             await connector.collect(delivery, self._checkpoints.get(job.key))

@@ -43,40 +43,23 @@ def new_ingest_record(
     )
 
 
-class IngestProducer:
-    """Puts partner data on ``fusion.ingest`` (key = partner id, partition by ingest id).
+class IngestSession:
+    """One sender's records on a shared producer: record batches of its own, and refusals.
 
     Records go into a record batch per partition, handed to the producer when full and on
     ``flush``: aiokafka's ``send`` makes a future and a loop callback per record, which
     cost an import about as much CPU as admitting the rows (and connectors run inside a
-    worker). Nothing is known to be written before ``flush`` returns.
+    worker). Nothing is known to be written before ``flush`` returns, and ``flush`` raises
+    only for what this session sent: connector runs share the worker's producer, and a run
+    must not commit its checkpoint past a record of its own the broker refused (nor fail
+    for another run's).
     """
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
         self.topic = topic
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            linger_ms=5,
-            max_batch_size=1 << 20,
-            max_request_size=16 << 20,
-            enable_idempotence=True,
-            acks="all",
-        )
+        self._producer = producer
         self._open: dict[int, BatchBuilder] = {}
         self._sent: list[asyncio.Future[Any]] = []
-
-    async def __aenter__(self) -> IngestProducer:
-        await self._producer.start()
-        return self
-
-    async def __aexit__(self, exc_type: object, *exc: object) -> None:
-        try:
-            if exc_type is None:
-                await self.flush()
-            else:  # what was sent still goes, as a producer's stop() would send it
-                await self._hand_over_all()
-        finally:
-            await self._producer.stop()
 
     async def send(self, record: IngestRecord) -> None:
         partition = await ingest_partition_for(self._producer, self.topic, record.ingest_id)
@@ -97,7 +80,7 @@ class IngestProducer:
         were sent is queued behind them, as it was when each record was sent on its own.
         """
         await self._hand_over_all()
-        await self._producer.send(topic, value, key=key)
+        self._sent.append(await self._producer.send(topic, value, key=key))
 
     async def flush(self) -> None:
         """Write everything sent so far; raise the broker's error if any of it was refused."""
@@ -114,6 +97,41 @@ class IngestProducer:
 
     async def _hand_over(self, partition: int, builder: BatchBuilder) -> None:
         self._sent.append(await self._producer.send_batch(builder, self.topic, partition=partition))
+
+
+class IngestProducer(IngestSession):
+    """Puts partner data on ``fusion.ingest`` (key = partner id, partition by ingest id).
+
+    It is itself the session of a sender that has the producer to itself (the CLI, a test);
+    ``session()`` gives each of several concurrent senders one of its own.
+    """
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            linger_ms=5,
+            max_batch_size=1 << 20,
+            max_request_size=16 << 20,
+            enable_idempotence=True,
+            acks="all",
+        )
+        super().__init__(producer, topic)
+
+    def session(self) -> IngestSession:
+        return IngestSession(self._producer, self.topic)
+
+    async def __aenter__(self) -> IngestProducer:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                await self.flush()
+            else:  # what was sent still goes, as a producer's stop() would send it
+                await self._hand_over_all()
+        finally:
+            await self._producer.stop()
 
 
 async def ingest_partition_for(producer: AIOKafkaProducer, topic: str, ingest_id: str) -> int:

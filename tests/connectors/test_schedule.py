@@ -56,8 +56,12 @@ def schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConnectorSchedu
         def get(self, key: str) -> dict[str, str]:
             return {"at": key}
 
+    class Producer:  # the fake connectors never send
+        def session(self) -> object:
+            return object()
+
     async def ready() -> None:
-        service._producer = object()  # type: ignore[assignment]
+        service._producer = Producer()  # type: ignore[assignment]
         service._checkpoints = Checkpoints()  # type: ignore[assignment]
 
     monkeypatch.setattr(service, "_ready", ready)

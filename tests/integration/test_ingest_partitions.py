@@ -72,3 +72,28 @@ async def test_a_record_the_broker_refuses_fails_the_flush(kafka_broker: KafkaBr
         await producer.flush()
     landed = [m async for m in read_topics(kafka_broker.bootstrap, topics=[topic])]
     assert [IngestRecord.from_bytes(m.value).ingest_id for m in landed] == [fine.ingest_id]
+
+
+async def test_a_refusal_fails_the_session_that_sent_the_record(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # Connector runs share the worker's producer, a session each: the run whose record was
+    # refused must not commit its checkpoint, and another run's flush must not fail for it.
+    topic = f"ingest-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 4)
+    huge = new_ingest_record(
+        "isp-northnet",
+        b"x" * (2 << 20),  # above the broker's 1 MiB message limit
+        origin=Origin(channel="csv", name="huge.csv", line=1),
+    )
+    fine = new_ingest_record("bank-meridian", b"{}", origin=Origin(channel="misp", name="e"))
+    async with IngestProducer(kafka_broker.bootstrap, topic) as producer:
+        refused_run, other_run = producer.session(), producer.session()
+        await refused_run.send(huge)
+        await other_run.send(fine)
+        await other_run.send_to(topic + "-checkpoints", b"bank-meridian/misp", b'{"page": 2}')
+        await other_run.flush()  # its own records and checkpoint: written
+        with pytest.raises(KafkaError):
+            await refused_run.flush()
+    landed = [m async for m in read_topics(kafka_broker.bootstrap, topics=[topic])]
+    assert [IngestRecord.from_bytes(m.value).ingest_id for m in landed] == [fine.ingest_id]
