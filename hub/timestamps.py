@@ -21,7 +21,11 @@ def format_ms(moment: datetime) -> str:
 
 def _format_ms(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # Not strftime: its %Y gives "999" for the year 999, and STIX wants four digits.
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+        f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def now_ms() -> str:
