@@ -49,17 +49,20 @@ async def test_one_partners_records_spread_over_every_partition_keyed_by_the_par
     assert len(again) == 2 and again[0] == again[1]
 
 
+def too_large_record() -> IngestRecord:
+    return new_ingest_record(
+        "isp-northnet",
+        b"x" * (2 << 20),  # above the broker's 1 MiB message limit
+        origin=Origin(channel="csv", name="huge.csv", line=1),
+    )
+
+
 async def test_a_record_the_broker_refuses_fails_the_flush(kafka_broker: KafkaBroker) -> None:
     # A connector keeps its checkpoint only after flush returns: a refused record must make
     # the flush fail, or the checkpoint would move on past a record that was never written.
     topic = f"ingest-{uuid.uuid4().hex[:8]}"
     await ensure_topics(kafka_broker.bootstrap, [topic], 4)
-    too_large = new_ingest_record(
-        "isp-northnet",
-        b"x" * (2 << 20),  # above the broker's 1 MiB message limit
-        origin=Origin(channel="csv", name="huge.csv", line=1),
-        ingest_id="row-huge",
-    )
+    too_large = too_large_record()
     async with IngestProducer(kafka_broker.bootstrap, topic) as producer:
         await producer.send(too_large)
         with pytest.raises(KafkaError):
@@ -81,11 +84,7 @@ async def test_a_refusal_fails_the_session_that_sent_the_record(
     # refused must not commit its checkpoint, and another run's flush must not fail for it.
     topic = f"ingest-{uuid.uuid4().hex[:8]}"
     await ensure_topics(kafka_broker.bootstrap, [topic], 4)
-    huge = new_ingest_record(
-        "isp-northnet",
-        b"x" * (2 << 20),  # above the broker's 1 MiB message limit
-        origin=Origin(channel="csv", name="huge.csv", line=1),
-    )
+    huge = too_large_record()
     fine = new_ingest_record("bank-meridian", b"{}", origin=Origin(channel="misp", name="e"))
     async with IngestProducer(kafka_broker.bootstrap, topic) as producer:
         refused_run, other_run = producer.session(), producer.session()
