@@ -28,14 +28,16 @@ from typing import NamedTuple
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (
+    add_run_options,
     c2_addresses,
     cpu_seconds,
+    in_rounds,
     kafka_node,
     running_hub,
     warm_up,
+    warm_up_count,
     when_each_written,
     worker_pids,
-    workers_per_core,
 )
 from connectors.isp_csv import IspCsvConnector
 from connectors.registry import decoders
@@ -147,27 +149,11 @@ async def reached(hub: HubProcess, count: int) -> tuple[float, float]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=workers_per_core(),
-        help="hub worker processes (default: one per core, at most the partition count)",
-    )
-    parser.add_argument(
-        "--warm-up", type=int, default=20_000, help="rows per untimed warm-up report"
-    )
-    parser.add_argument(
-        "--warm-up-rounds",
-        type=int,
-        default=6,
-        help="at most this many warm-up reports; fewer once the broker's JIT compilers settle",
-    )
+    add_run_options(parser, warm_up=20_000, warm_up_rounds=6, unit="rows")
     args = parser.parse_args()
-    size, rounds = max(1, args.warm_up), max(1, args.warm_up_rounds)
     # The warm-up reports and the timed one each on addresses of their own: every timed
     # row is a new observable, admitted and curated.
-    warm_addresses = c2_addresses(size * rounds, "45.0.0.1")
-    warm_rounds = [warm_addresses[n * size : (n + 1) * size] for n in range(rounds)]
+    warm_rounds = in_rounds(c2_addresses(warm_up_count(args), "45.0.0.1"), args)
     with tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp:
         workdir = Path(tmp)
         addresses = c2_addresses(args.rows, "91.216.0.1")

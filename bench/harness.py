@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import ipaddress
 import itertools
@@ -75,6 +76,38 @@ def kafka_node(workdir: Path) -> Iterator[KafkaLauncher]:
         launcher.stop()
 
 
+def add_run_options(
+    parser: argparse.ArgumentParser, *, warm_up: int, warm_up_rounds: int, unit: str
+) -> None:
+    """The options both pipeline benches take: workers, and the warm-up's size and rounds."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=workers_per_core(),
+        help="hub worker processes (default: one per core, at most the partition count)",
+    )
+    parser.add_argument(
+        "--warm-up", type=int, default=warm_up, help=f"{unit} per untimed warm-up round"
+    )
+    parser.add_argument(
+        "--warm-up-rounds",
+        type=int,
+        default=warm_up_rounds,
+        help="at most this many rounds; fewer once the broker's JIT compilers settle",
+    )
+
+
+def warm_up_count(args: argparse.Namespace) -> int:
+    """How many records the warm-up rounds hold at most, by the options."""
+    return max(1, args.warm_up) * max(1, args.warm_up_rounds)
+
+
+def in_rounds(addresses: list[str], args: argparse.Namespace) -> list[list[str]]:
+    """The warm-up's rounds of ``--warm-up`` addresses each, from ``warm_up_count`` of them."""
+    size = max(1, args.warm_up)
+    return [addresses[n : n + size] for n in range(0, warm_up_count(args), size)]
+
+
 def workers_per_core() -> int:
     """The benches' default worker count: one worker process per core, as the hub is meant
     to run (README, "Operating the hub"), but no more than the hub's topics have partitions."""
@@ -106,18 +139,15 @@ async def running_hub(
 
 
 async def partitions_now(
-    consumer: AIOKafkaConsumer, *, topics: list[str] | None = None, pattern: str | None = None
+    consumer: AIOKafkaConsumer, keep: Callable[[str], object]
 ) -> list[TopicPartition]:
-    """Every partition of the topics named, or of those whose name matches ``pattern``,
-    from a fresh metadata request for the whole cluster (the hub creates topics as it goes).
-    """
-    matcher = re.compile(pattern) if pattern is not None else None
-    named = set(topics or ())
+    """Every partition of the topics ``keep`` accepts by name, from a fresh metadata request
+    for the whole cluster (the hub creates topics as it goes)."""
     cluster = await consumer._client.fetch_all_metadata()
     return [
         TopicPartition(topic, partition)
         for topic in cluster.topics()
-        if (topic in named if matcher is None else matcher.fullmatch(topic))
+        if keep(topic)
         for partition in cluster.partitions_for_topic(topic) or ()
     ]
 
@@ -171,11 +201,9 @@ async def when_each_written(
         for poll in itertools.count():
             if poll % 25 == 0:  # new topics appear; a metadata request for the whole
                 # cluster costs the broker more than the offsets do
-                partitions = [
-                    tp
-                    for tp in await partitions_now(consumer, pattern=".*")
-                    if any(counts_toward(goal, tp.topic) for goal in counts)
-                ]
+                partitions = await partitions_now(
+                    consumer, lambda topic: any(counts_toward(goal, topic) for goal in counts)
+                )
                 if set(partitions) != consumer.assignment():
                     # Assigned (never read) so the client keeps their leaders' metadata.
                     consumer.assign(partitions)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,16 +36,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (
+    add_run_options,
     c2_addresses,
     cpu_seconds,
+    in_rounds,
     indicator,
     kafka_node,
     partitions_now,
     running_hub,
     warm_up,
+    warm_up_count,
     when_written,
     worker_pids,
-    workers_per_core,
 )
 from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
@@ -117,7 +120,9 @@ class Arrivals:
 
     async def __aenter__(self) -> Arrivals:
         await self.consumer.start()
-        self.consumer.assign(await partitions_now(self.consumer, pattern=self.pattern))
+        self.consumer.assign(
+            await partitions_now(self.consumer, re.compile(self.pattern).fullmatch)
+        )
         await self.consumer.seek_to_end()
         for partition in self.consumer.assignment():  # fixed now, before anything is sent
             await self.consumer.position(partition)
@@ -248,33 +253,15 @@ async def main() -> None:
     parser.add_argument("--indicators", type=int, default=20000)
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=workers_per_core(),
-        help="hub worker processes (default: one per core, at most the partition count)",
-    )
-    parser.add_argument(
-        "--warm-up",
-        type=int,
-        default=5000,
-        help="records per untimed warm-up round, before the passthrough and the hub",
-    )
-    parser.add_argument(
-        "--warm-up-rounds",
-        type=int,
-        default=8,
-        help="at most this many rounds; fewer once the broker's JIT compilers settle",
-    )
+    add_run_options(parser, warm_up=5000, warm_up_rounds=8, unit="records")
     args = parser.parse_args()
     # Three phases, each on addresses of its own: warm-up, throughput, latency. The warm-up
     # is not timed: the broker starts fresh for the bench, and its JIT compilers took a fifth
     # of a core for its first minute or more (per thread in /proc), which a broker in
     # service has long finished; so rounds go through until they settle.
-    size, rounds = max(1, args.warm_up), max(1, args.warm_up_rounds)
-    warm = size * rounds
+    warm = warm_up_count(args)
     addresses = c2_addresses(warm + args.indicators + int(args.rate * args.seconds), "91.216.0.1")
-    warm_rounds = [addresses[n * size : (n + 1) * size] for n in range(rounds)]
+    warm_rounds = in_rounds(addresses[:warm], args)
     throughput_set = addresses[warm : warm + args.indicators]
     latency_set = addresses[warm + args.indicators :]
     with (
