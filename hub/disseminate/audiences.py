@@ -118,11 +118,18 @@ class _Plan:
 
 
 class Published(NamedTuple):
-    """What each audience gets of a version, its audit, and the audit's fusion.audit message."""
+    """What each audience gets of a version, and the audit's fusion.audit message."""
 
     publications: list[Publication]
-    audit: VersionAudit
     audit_message: bytes
+    record: MergeRecord
+    audited: list[AuditedDecision]  # the plan's, shared with the versions of its shape
+
+    @property
+    def audit(self) -> VersionAudit:
+        """The ``version_audit`` the message encodes; built only when asked for (disseminate
+        sends the message)."""
+        return _stamped(self.record, self.audited)
 
 
 class PublicationPlans:
@@ -187,8 +194,9 @@ class PublicationPlans:
         ]
         return Published(
             publications,
-            _stamped(record, plan.audited),
             audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
+            record,
+            plan.audited,
         )
 
     def _plan(self, record: MergeRecord) -> _Plan:

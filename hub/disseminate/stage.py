@@ -62,10 +62,10 @@ class DisseminateStage:
             )
         lane, audit_topic = self.lane, topics.audit
         for record in versions:
-            publications, _, audit_message = self._plans.publish_audited(record)
+            published = self._plans.publish_audited(record)
             key = record.indicator_id.encode()  # every view has the curated object's id
             encoded: dict[int, bytes] = {}  # audiences sharing a view share its bytes
-            for publication in publications:
+            for publication in published.publications:
                 if publication.stix is None:
                     continue
                 topic = self._topics.get((publication.audience, publication.crime_code))
@@ -78,4 +78,4 @@ class DisseminateStage:
                     )
                 await lane.send(topic, key, view)
             # Every decision is audited, also for an audience that gets nothing.
-            await lane.send(audit_topic, key, audit_message)
+            await lane.send(audit_topic, key, published.audit_message)

@@ -293,7 +293,8 @@ def test_publication_plans_publish_as_a_fresh_publish_does_across_records(
     # from an earlier record of the same sharing shape must be what this record gets.
     plans = PublicationPlans(agreements, AUDIENCES, hub_identity=HUB)
     for merged in (variant for drawn in records for variant in _variants(drawn)):
-        remembered, audit, message = plans.publish_audited(merged)
+        published = plans.publish_audited(merged)
+        remembered, audit = published.publications, published.audit
         fresh = [
             publish(merged, [audience], agreements, hub_identity=HUB)[0] for audience in AUDIENCES
         ]
@@ -302,4 +303,4 @@ def test_publication_plans_publish_as_a_fresh_publish_does_across_records(
         ]
         assert [p.stix for p in remembered] == [p.stix for p in fresh]
         assert audit == version_audit(merged, fresh)
-        assert message == audit.to_bytes()
+        assert published.audit_message == audit.to_bytes()
