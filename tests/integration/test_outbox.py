@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -143,6 +144,59 @@ async def test_a_large_message_goes_compressed_and_arrives_whole(kafka_broker: K
         await outbox.stop()
     got = {m.key: m.value async for m in read_topics(kafka_broker.bootstrap, topics=[topic])}
     assert got == {b"before": b"small", b"large": large}
+
+
+def stored_batches(broker: KafkaBroker, topic: str) -> list[tuple[int, int]]:
+    """(codec, bytes) of each record batch in the broker's log of ``topic``'s partition 0."""
+    assert broker.launcher is not None
+    segment = broker.launcher.data_dir / f"{topic}-0" / "00000000000000000000.log"
+    raw, position, batches = segment.read_bytes(), 0, []
+    while position + 23 <= len(raw):
+        # A v2 batch: base offset (8 bytes), length of the rest (4), leader epoch (4),
+        # magic (1), crc (4), attributes (2; the codec in the low 3 bits), ...
+        length = int.from_bytes(raw[position + 8 : position + 12], "big")
+        attributes = int.from_bytes(raw[position + 21 : position + 23], "big")
+        batches.append((attributes & 0x07, 12 + length))
+        position += 12 + length
+    return batches
+
+
+async def test_the_outbox_writes_lz4_batches_that_read_back_whole(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # What the broker stores, read from its log: every batch LZ4 (codec 3), a fraction of
+    # the messages' size; and a consumer gets every message back as it was sent.
+    if kafka_broker.launcher is None:
+        pytest.skip("reads the broker's log files: needs the session's own broker")
+    topic = f"packed-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 1)
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id="outbox-lz4"))
+    lane = outbox.lane()
+    sent = {
+        f"ipv4-addr|91.216.{n // 256}.{n % 256}".encode(): orjson.dumps(
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, str(n))}",
+                "pattern": f"[ipv4-addr:value = '91.216.{n // 256}.{n % 256}']",
+                "confidence": n % 101,
+                "x_fusion_crime_code": "malicious-code/c2-server",
+            }
+        )
+        for n in range(3000)
+    }
+    try:
+        for key, value in sent.items():
+            await lane.send(topic, key, value, partition=0)
+        await lane.flush()
+    finally:
+        await outbox.stop()
+    got = {m.key: m.value async for m in read_topics(kafka_broker.bootstrap, topics=[topic])}
+    assert got == sent
+    batches = stored_batches(kafka_broker, topic)
+    assert len(batches) > 1  # more than one batch's worth, each compressed on its own
+    assert {codec for codec, _ in batches} == {3}
+    assert sum(size for _, size in batches) < sum(map(len, sent.values())) / 3
 
 
 UNWRITABLE = """
