@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from rocksdict import Options, Rdict
+from rocksdict import Options, Rdict, WriteOptions
 
 from hub.streams import Lane
 
@@ -70,12 +70,23 @@ class MemoryStore:
 
 
 class RocksStore:
-    """A partition in RocksDB (rocksdict, raw bytes): survives restarts with its checkpoint."""
+    """A partition in RocksDB (rocksdict, raw bytes): survives restarts with its checkpoint.
+
+    Writes skip RocksDB's write-ahead log, as Kafka Streams' stores do: the changelog is
+    what makes them durable. A killed worker's store reopens as it was at its last memtable
+    flush - a consistent earlier state, its checkpoint included, since RocksDB flushes in
+    write order and the checkpoint is written after what it covers - and the restore reads
+    the changelog from that checkpoint on. Closing the store flushes everything.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = Rdict(str(path), options=Options(raw_mode=True))
+        unlogged = WriteOptions()
+        # A property in rocksdict, though its stub declares a method.
+        unlogged.disable_wal = True  # type: ignore[method-assign, assignment]
+        self._db.set_write_options(unlogged)
         raw = self._db.get(_CHECKPOINT)
         self.checkpoint = int(raw) if raw is not None else -1
 
