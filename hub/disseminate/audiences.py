@@ -9,7 +9,12 @@ from typing import Any, NamedTuple
 import orjson
 
 from hub.admit.crime_codes import UNDETERMINED
-from hub.disseminate.views import attribution_ref, indicator_view, partner_identity_id
+from hub.disseminate.views import (
+    attributed,
+    attribution_ref,
+    partner_identity_id,
+    unattributed_view,
+)
 from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
 from protocols.decision import Decision, DecisionMemo, allowed_contributions, under_embargo
 from schemas.agreement import PartnerAgreement
@@ -117,6 +122,9 @@ class _Plan:
     audited_json: bytes  # the same, encoded
 
 
+View = dict[str, Any] | None
+
+
 class Published(NamedTuple):
     """What each audience gets of a version, and the audit's fusion.audit message."""
 
@@ -173,16 +181,25 @@ class PublicationPlans:
         """
         plan = self._plan(record)
         contributions = record.contributions
-        views = [
-            indicator_view(
-                record,
-                [contributions[partner] for partner in view.visible],
-                hub_identity=self.hub_identity,
-                crime_code=view.crime_code,
-                contributor_refs=view.refs,
+        # Views that differ only in whom they name (the analysts see a partner named, a
+        # liaison agency sees the hub) share the rest, built once.
+        shared: dict[tuple[tuple[str, ...], str], tuple[list[PartnerContribution], View]] = {}
+        views: list[View] = []
+        for view in plan.views:
+            common = shared.get((view.visible, view.crime_code))
+            if common is None:
+                visible = [contributions[partner] for partner in view.visible]
+                common = shared[(view.visible, view.crime_code)] = (
+                    visible,
+                    unattributed_view(record, visible, crime_code=view.crime_code),
+                )
+            visible, unattributed = common
+            if unattributed is None:  # nothing visible: a plan has no such view
+                views.append(None)
+                continue
+            views.append(
+                attributed(unattributed, visible, hub_identity=self.hub_identity, refs=view.refs)
             )
-            for view in plan.views
-        ]
         publications = [
             Publication(
                 audience,

@@ -68,15 +68,28 @@ def indicator_view(
     leaves in the object. ``created_by_ref`` is the one identity all visible contributions
     are attributed to, or the hub's when they are several (the hub merged them).
     """
+    unattributed = unattributed_view(record, visible, crime_code=crime_code)
+    if unattributed is None:
+        return None
+    return attributed(unattributed, visible, hub_identity=hub_identity, refs=contributor_refs)
+
+
+def unattributed_view(
+    record: MergeRecord, visible: list[PartnerContribution], *, crime_code: str
+) -> dict[str, Any] | None:
+    """``indicator_view`` without who is named: what audiences that see the same
+    contributions under the same crime code share, whoever they see them attributed to.
+
+    The attribution's keys are placeholders here, so every view keeps one key order.
+    """
     if not visible:
         return None
     live = [c for c in visible if not c.revoked]
-    creators = {contributor_refs[c.partner] for c in visible}
     indicator: dict[str, Any] = {
         "type": "indicator",
         "spec_version": "2.1",
         "id": record.indicator_id,
-        "created_by_ref": creators.pop() if len(creators) == 1 else hub_identity,
+        "created_by_ref": None,
         "created": record.created,
         "modified": record.modified,
         "name": f"{crime_code} {record.observable_type} {record.observable_value}"[:256],
@@ -87,15 +100,7 @@ def indicator_view(
         "x_fusion_crime_code": crime_code,
         "x_fusion_first_seen": _min_ts([c.first_seen for c in visible]),
         "x_fusion_last_seen": max_ts([c.last_seen for c in visible]),
-        "x_fusion_contributors": [
-            {
-                "source_ref": contributor_refs[c.partner],
-                "first_seen": c.first_seen,
-                "last_seen": c.last_seen,
-                "confidence": c.confidence,
-            }
-            for c in visible
-        ],
+        "x_fusion_contributors": None,
     }
     if not live:
         indicator["revoked"] = True
@@ -116,4 +121,28 @@ def indicator_view(
     families = sorted({c.malware_family for c in visible if c.malware_family})
     if families:
         indicator["x_fusion_malware_families"] = families
+    return indicator
+
+
+def attributed(
+    unattributed: dict[str, Any],
+    visible: list[PartnerContribution],
+    *,
+    hub_identity: str,
+    refs: dict[str, str],
+) -> dict[str, Any]:
+    """A copy of ``unattributed`` (built from ``visible``) naming the contributors by
+    ``refs``. The copy is shallow: views are never changed once built."""
+    creators = {refs[c.partner] for c in visible}
+    indicator = unattributed.copy()
+    indicator["created_by_ref"] = creators.pop() if len(creators) == 1 else hub_identity
+    indicator["x_fusion_contributors"] = [
+        {
+            "source_ref": refs[c.partner],
+            "first_seen": c.first_seen,
+            "last_seen": c.last_seen,
+            "confidence": c.confidence,
+        }
+        for c in visible
+    ]
     return indicator

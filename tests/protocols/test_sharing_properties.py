@@ -26,11 +26,16 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.disseminate.audiences import PublicationPlans, publish, version_audit
-from hub.disseminate.views import partner_identity_id, sector_identity_id
+from hub.disseminate.audiences import (
+    PublicationPlans,
+    contributor_refs,
+    publish,
+    version_audit,
+)
+from hub.disseminate.views import indicator_view, partner_identity_id, sector_identity_id
 from hub.timestamps import parse
 from protocols.audience import HUB_ANALYSTS, Audience
-from protocols.decision import DecisionMemo, decide
+from protocols.decision import DecisionMemo, allowed_contributions, decide
 from protocols.rules import ALLOWING, Rule
 from protocols.tlp import LEVEL_BY_ID, TLP1_IDS, TLP2_IDS, Tlp, level_named
 from schemas.agreement import PartnerAgreement
@@ -304,3 +309,18 @@ def test_publication_plans_publish_as_a_fresh_publish_does_across_records(
         assert [p.stix for p in remembered] == [p.stix for p in fresh]
         assert audit == version_audit(merged, fresh)
         assert published.audit_message == audit.to_bytes()
+        # Views that differ only in whom they name share what they have in common: each is
+        # still the view built for its audience alone, key order included.
+        for publication in remembered:
+            visible = allowed_contributions(merged, publication.decisions)
+            alone = indicator_view(
+                merged,
+                visible,
+                hub_identity=HUB,
+                crime_code=publication.crime_code,
+                contributor_refs=contributor_refs(
+                    publication.audience, visible, agreements, hub_identity=HUB
+                ),
+            )
+            assert publication.stix == alone
+            assert list(publication.stix or ()) == list(alone or ())
