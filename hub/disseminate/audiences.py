@@ -122,9 +122,6 @@ class _Plan:
     audited_json: bytes  # the same, encoded
 
 
-View = dict[str, Any] | None
-
-
 class Published(NamedTuple):
     """What each audience gets of a version, and the audit's fusion.audit message."""
 
@@ -183,9 +180,11 @@ class PublicationPlans:
         contributions = record.contributions
         # Views that differ only in whom they name (the analysts see a partner named, a
         # liaison agency sees the hub) share the rest, built once.
-        shared: dict[tuple[tuple[str, ...], str], tuple[list[PartnerContribution], View]] = {}
-        views: list[View] = []
-        for view in plan.views:
+        shared: dict[
+            tuple[tuple[str, ...], str], tuple[list[PartnerContribution], dict[str, Any]]
+        ] = {}
+        views = []
+        for view in plan.views:  # each sees at least one contribution: a plan has no other
             common = shared.get((view.visible, view.crime_code))
             if common is None:
                 visible = [contributions[partner] for partner in view.visible]
@@ -194,9 +193,6 @@ class PublicationPlans:
                     unattributed_view(record, visible, crime_code=view.crime_code),
                 )
             visible, unattributed = common
-            if unattributed is None:  # nothing visible: a plan has no such view
-                views.append(None)
-                continue
             views.append(
                 attributed(unattributed, visible, hub_identity=self.hub_identity, refs=view.refs)
             )

@@ -68,22 +68,21 @@ def indicator_view(
     leaves in the object. ``created_by_ref`` is the one identity all visible contributions
     are attributed to, or the hub's when they are several (the hub merged them).
     """
-    unattributed = unattributed_view(record, visible, crime_code=crime_code)
-    if unattributed is None:
+    if not visible:
         return None
+    unattributed = unattributed_view(record, visible, crime_code=crime_code)
     return attributed(unattributed, visible, hub_identity=hub_identity, refs=contributor_refs)
 
 
 def unattributed_view(
     record: MergeRecord, visible: list[PartnerContribution], *, crime_code: str
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """``indicator_view`` without who is named: what audiences that see the same
     contributions under the same crime code share, whoever they see them attributed to.
+    ``visible`` holds at least one contribution.
 
     The attribution's keys are placeholders here, so every view keeps one key order.
     """
-    if not visible:
-        return None
     live = [c for c in visible if not c.revoked]
     indicator: dict[str, Any] = {
         "type": "indicator",
