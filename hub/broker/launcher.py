@@ -29,6 +29,15 @@ ENV_HOME = "FUSIONHUB_KAFKA_HOME"
 ENV_PORT = "FUSIONHUB_KAFKA_PORT"
 ENV_JARS = "FUSIONHUB_KAFKA_JARS"
 
+# The collector settings of Kafka's kafka-run-class.sh (KAFKA_JVM_PERFORMANCE_OPTS): G1 with
+# short pauses, marking started at 35 % occupancy, System.gc() as a concurrent cycle.
+KAFKA_GC_FLAGS = (
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+)
+
 _HEAP = re.compile(r"\d+[kKmMgG]?")
 _LOG_TAIL_LINES = 30
 _POLL_S = 0.25
@@ -60,7 +69,7 @@ class KafkaLauncher:
       Env FUSIONHUB_KAFKA_HOME; default <repo>/var/kafka.
     - port: client (PLAINTEXT) listener on 127.0.0.1. Env FUSIONHUB_KAFKA_PORT; default 9092.
     - controller_port: KRaft controller listener. Default port + 1.
-    - heap: JVM maximum heap (-Xmx). Default "512m".
+    - heap: the broker's JVM heap, all of it from the start (-Xms and -Xmx). Default "512m".
     - jar_cache: fetched jars, shared by runs and test sessions.
       Env FUSIONHUB_KAFKA_JARS; default <repo>/.cache/kafka-jars.
     """
@@ -118,6 +127,11 @@ class KafkaLauncher:
         return self.log_dir / "server.log"
 
     @property
+    def gc_log(self) -> Path:
+        """The JVM's garbage-collection log (rotated: ten files of 100 MB at most)."""
+        return self.log_dir / "gc.log"
+
+    @property
     def console_log(self) -> Path:
         """The JVM's stdout and stderr: crashes that happen before log4j is up land here."""
         return self.log_dir / "console.log"
@@ -146,7 +160,7 @@ class KafkaLauncher:
         java = find_java()
         self.fetch()
         self._write_properties()
-        command = self._java_command(java, "kafka.tools.StorageTool")
+        command = [*self._java_command(java), "kafka.tools.StorageTool"]
         # "--cluster-id=ID", not "-t ID": a base64 id may start with "-", which the storage
         # tool's argument parser would take for an option.
         command += ["format", f"--cluster-id={new_cluster_id()}", "-c", str(self.properties)]
@@ -182,7 +196,8 @@ class KafkaLauncher:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # The log file is shared by every run; quote only what this run wrote.
         log_offset = self.server_log.stat().st_size if self.server_log.exists() else 0
-        command = [*self._java_command(java, "kafka.Kafka"), str(self.properties)]
+        command = [*self._java_command(java, *self._broker_jvm_flags()), "kafka.Kafka"]
+        command.append(str(self.properties))
         with self.console_log.open("wb") as console:
             child = subprocess.Popen(
                 command,
@@ -279,10 +294,30 @@ class KafkaLauncher:
         )
         self.properties.write_text(rendered, encoding="utf-8")
 
-    def _java_command(self, java: str, main_class: str) -> list[str]:
+    def _broker_jvm_flags(self) -> list[str]:
+        return [
+            # The whole heap from the start, as Kafka's kafka-server-start.sh sets it. Left to
+            # grow from a small heap, G1 kept it at 150-200 MB with ~95 MB live, so every
+            # produce request above half a region crossed the marking threshold and started a
+            # concurrent cycle, about one every 50 ms under load: a fifth of a core of the
+            # broker, on a machine whose two cores the hub shares (bench/pipeline.py: 58-104
+            # such cycles a run before).
+            f"-Xms{self.heap}",
+            # Regions of 4 MB (G1 picks 1 MB for a heap this size): a request above half a
+            # region is allocated as a humongous object, and the workers' and importers'
+            # produce requests run to about 1 MB. Kafka's operations guide sets 16 MB for
+            # its multi-gigabyte heaps; 4 MB still leaves a 512 MB heap 128 regions.
+            "-XX:G1HeapRegionSize=4m",
+            *KAFKA_GC_FLAGS,
+            f"-Xlog:gc*:file={self.gc_log}:time,tags:filecount=10,filesize=100M",
+        ]
+
+    def _java_command(self, java: str, *flags: str) -> list[str]:
+        """The JVM and its flags, up to the main class."""
         return [
             java,
             f"-Xmx{self.heap}",
+            *flags,
             # Die visibly on heap exhaustion instead of limping on with failing requests.
             "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true",
@@ -290,7 +325,6 @@ class KafkaLauncher:
             f"-Dlog4j2.configurationFile={self._log4j_config}",
             "-cp",
             self._jars.classpath,
-            main_class,
         ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,48 @@ async def test_broker_lifecycle_serves_clients(launcher: KafkaLauncher) -> None:
     with pytest.raises(BrokerNotReadyError):
         fetch_metadata("127.0.0.1", launcher.port, timeout=2.0)
     assert launcher.stop() is False
+
+
+@pytest.mark.integration
+async def test_the_broker_holds_its_whole_heap_and_logs_its_collections(tmp_path: Path) -> None:
+    port, controller_port = free_ports(2)
+    launcher = KafkaLauncher(
+        home=tmp_path / "kafka", port=port, controller_port=controller_port, heap="256m"
+    )
+    await asyncio.to_thread(launcher.fetch)
+    await asyncio.to_thread(launcher.format)
+    await asyncio.to_thread(launcher.start)
+    try:
+        # Requests of 700 KiB, above half of the 1 MiB region G1 picks for this heap by
+        # itself: humongous allocations, each able to start a concurrent marking cycle.
+        producer = AIOKafkaProducer(
+            bootstrap_servers=launcher.bootstrap, max_batch_size=1024 * 1024, linger_ms=50
+        )
+        await producer.start()
+        try:
+            for n in range(60):
+                await producer.send_and_wait("large-batches", bytes([n % 256]) * 700 * 1024)
+        finally:
+            await producer.stop()
+        gc_log = launcher.gc_log.read_text(encoding="utf-8")
+    finally:
+        await asyncio.to_thread(launcher.stop)
+
+    assert "Using G1" in gc_log
+    # The JVM's own account of its heap: 256 MB from the start, never shrunk below it
+    # (left to itself, G1 starts at 1/64 of the machine's memory and may shrink to 8 MB).
+    for bound in ("Min", "Initial", "Max"):
+        assert re.search(rf"Heap {bound} Capacity: 256M\b", gc_log), gc_log[:2000]
+    assert "Heap Region Size: 4M" in gc_log
+    # Collections ran while the requests went through. None was started by a humongous
+    # allocation, and none reclaimed a humongous region: no request was one. (The broker's
+    # few long-lived buffers are.)
+    humongous = [
+        (int(a), int(b)) for a, b in re.findall(r"Humongous regions: (\d+)->(\d+)", gc_log)
+    ]
+    assert len(humongous) >= 3, gc_log[-2000:]
+    assert all(after >= before for before, after in humongous), humongous
+    assert "(G1 Humongous Allocation)" not in gc_log
 
 
 async def _round_trip(bootstrap: str) -> None:
