@@ -215,8 +215,12 @@ def observable(observable_type: str, value: str) -> Observable:
     return Observable(observable_type, canonicalise(value))
 
 
+_ESCAPED = re.compile(r"\\(.)")
+
+
 def _unescape(value: str) -> str:
-    return re.sub(r"\\(.)", r"\1", value)
+    # Most values have nothing escaped; re.sub costs a pattern-cache lookup even then.
+    return _ESCAPED.sub(r"\1", value) if "\\" in value else value
 
 
 def observable_from_pattern(pattern: str) -> Observable:

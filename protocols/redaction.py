@@ -177,8 +177,12 @@ def _is_free_text(object_type: str, key: str) -> bool:
     return key in _FREE_TEXT or (key == "name" and object_type not in SCO_TYPES)
 
 
+_ESCAPED_QUOTE = re.compile(r"\\(['\\])")
+
+
 def _unquote(literal: str) -> str:
-    return re.sub(r"\\(['\\])", r"\1", literal[1:-1])
+    inner = literal[1:-1]
+    return _ESCAPED_QUOTE.sub(r"\1", inner) if "\\" in inner else inner
 
 
 def _quote(value: str) -> str:

@@ -133,3 +133,13 @@ def test_canonical_ipv4_fast_path_agrees_with_ipaddress() -> None:
         except CanonicalError:
             got = None
         assert got == expected, value
+
+
+def test_escaped_quotes_and_backslashes_in_a_pattern_are_unescaped() -> None:
+    assert (
+        observable_from_pattern(r"[url:value = 'http://a.example/o\'brien\\x']").value
+        == "http://a.example/o'brien\\x"
+    )
+    assert observable_from_pattern(r"[email-addr:value = 'o\'brien@bank.example']").value == (
+        "o'brien@bank.example"
+    )

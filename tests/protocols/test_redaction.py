@@ -143,3 +143,13 @@ def test_the_secret_is_configured_or_made_once_and_kept(tmp_path: Path) -> None:
     mode = os.stat(tmp_path / "state" / "redaction.secret").st_mode
     assert stat.S_IMODE(mode) == 0o600
     assert "test-secret" not in repr(Redaction(SECRET))
+
+
+def test_an_escaped_quote_in_the_address_is_hashed_with_it() -> None:
+    def redacted(address: str) -> str:
+        pattern = f"[email-addr:value = '{address}']"
+        return str(Redaction(SECRET).redact(_indicator(pattern=pattern), ALL)["pattern"])
+
+    assert redacted(r"o\'brien@customers.example") == redacted(r"o\'brien@CUSTOMERS.example")
+    assert redacted(r"o\'brien@customers.example") != redacted("obrien@customers.example")
+    assert "brien" not in redacted(r"o\'brien@customers.example")
