@@ -241,6 +241,19 @@ def compiler_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def concurrent_gc_cycles(gc_log: Path) -> int:
+    """Concurrent marking cycles the broker's G1 collector started so far, by its GC log.
+
+    Each costs the broker tens of milliseconds of CPU: when they came with every large
+    produce request, they were most of its CPU per indicator (see the launcher's flags).
+    """
+    try:
+        text = gc_log.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return 0
+    return text.count("Pause Young (Concurrent Start)")
+
+
 # A warm-up round is the last when the broker's JIT compilers took less than this share of
 # a core during it: the broker has compiled what the phase exercises, as one in service has.
 SETTLED_COMPILER_SHARE = 0.05

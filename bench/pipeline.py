@@ -10,7 +10,8 @@ Starts its own Kafka node on free ports (jars from the shared cache), then measu
    are partitioned as the hub's ingest producers partition them (by ingest id);
 2. the hub: real workers (admit, correlate, disseminate; one per core unless --workers) from
    fusion.ingest to the analysts topics, for the same records, indicators/s from first send
-   to last curated, and the workers' CPU time per indicator;
+   to last curated, the workers' and the broker's CPU time per indicator, and what of the
+   broker's went to its JIT compilers and to concurrent GC cycles (its GC log);
 3. latency: records offered at a fixed rate, p50/p99 from send to curated arrival.
 Before 1 and 2, rounds of ``--warm-up`` records go through untimed until the broker's JIT
 compilers settle (see ``warm_up``).
@@ -38,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import (
     add_run_options,
     c2_addresses,
+    compiler_seconds,
+    concurrent_gc_cycles,
     cpu_seconds,
     in_rounds,
     indicator,
@@ -49,6 +52,7 @@ from bench.harness import (
     when_written,
     worker_pids,
 )
+from hub.broker import KafkaLauncher
 from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
@@ -185,10 +189,16 @@ async def passthrough(
 
 
 async def hub_throughput(
-    workers: list[HubProcess], warm_rounds: list[list[str]], addresses: list[str], broker_pid: int
-) -> tuple[float, float, float]:
-    """Indicators/s from first send to last curated, and the CPU seconds the workers and
-    the broker used for them."""
+    workers: list[HubProcess],
+    warm_rounds: list[list[str]],
+    addresses: list[str],
+    broker: KafkaLauncher,
+) -> tuple[float, float, float, float, int]:
+    """Indicators/s from first send to last curated, the CPU seconds the workers and the
+    broker used for them, the share of a core the broker's JIT compilers took meanwhile and
+    the concurrent GC cycles it started: the two that made its CPU jump between runs."""
+    broker_pid = read_pid(broker.pid_file)
+    assert broker_pid is not None
     hub = workers[0]
     prefix = topic_regex(hub.topics.analysts_prefix())
 
@@ -204,12 +214,19 @@ async def hub_throughput(
     batch, count = records(addresses, "throughput"), len(addresses)
     pids = worker_pids(workers)
     own_before, broker_before = cpu_seconds(pids), cpu_seconds([broker_pid])
+    compiling, cycles = compiler_seconds(broker_pid), concurrent_gc_cycles(broker.gc_log)
     start = time.perf_counter()
     waiter = asyncio.create_task(when_written(hub.bootstrap, count + warm, pattern=prefix))
     await produce(hub.bootstrap, hub.topics.ingest, batch)
     done = await waiter
     rate = count / (done - start)
-    return rate, cpu_seconds(pids) - own_before, cpu_seconds([broker_pid]) - broker_before
+    return (
+        rate,
+        cpu_seconds(pids) - own_before,
+        cpu_seconds([broker_pid]) - broker_before,
+        (compiler_seconds(broker_pid) - compiling) / (done - start),
+        concurrent_gc_cycles(broker.gc_log) - cycles,
+    )
 
 
 async def hub_latency(hub: HubProcess, rate: int, addresses: list[str]) -> list[float]:
@@ -286,13 +303,17 @@ async def main() -> None:
         )
         async with running_hub(launcher.bootstrap, Path(tmp), args.workers) as workers:
             hub = workers[0]
-            throughput, cpu_used, broker_cpu = await hub_throughput(
-                workers, warm_rounds, throughput_set, broker_pid
+            throughput, cpu_used, broker_cpu, compiling, gc_cycles = await hub_throughput(
+                workers, warm_rounds, throughput_set, launcher
             )
             print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")
             print(
                 f"hub worker CPU per indicator:            {cpu_used * per_message:,.0f} us "
                 f"(broker {broker_cpu * per_message:,.0f} us)"
+            )
+            print(
+                f"broker meanwhile:                        JIT compilers {compiling:.0%} of a "
+                f"core, {gc_cycles} concurrent GC cycles"
             )
             # Below 100 % per worker, the worker waited (for the broker, or for a core the
             # broker and this bench's own clients held): its CPU alone did not set the pace.
