@@ -205,8 +205,13 @@ async def when_each_written(
                     consumer, lambda topic: any(counts_toward(goal, topic) for goal in counts)
                 )
                 if set(partitions) != consumer.assignment():
-                    # Assigned (never read) so the client keeps their leaders' metadata.
+                    # Assigned so the client keeps their leaders' metadata, and paused so it
+                    # never fetches them: a fetch for partitions with nothing new waits at
+                    # the broker up to fetch_max_wait_ms (500), and the broker answers one
+                    # connection's requests in order, so every end-offsets request behind
+                    # it waited too (polls of 500 ms; the phases' ends seen that late).
                     consumer.assign(partitions)
+                    consumer.pause(*partitions)
             ends = await consumer.end_offsets(partitions) if partitions else {}
             now = time.perf_counter()
             totals = {
