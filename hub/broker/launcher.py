@@ -196,8 +196,8 @@ class KafkaLauncher:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # The log file is shared by every run; quote only what this run wrote.
         log_offset = self.server_log.stat().st_size if self.server_log.exists() else 0
-        command = [*self._java_command(java, *self._broker_jvm_flags()), "kafka.Kafka"]
-        command.append(str(self.properties))
+        flags = self._broker_jvm_flags()
+        command = [*self._java_command(java, *flags), "kafka.Kafka", str(self.properties)]
         with self.console_log.open("wb") as console:
             child = subprocess.Popen(
                 command,
