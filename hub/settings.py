@@ -33,6 +33,10 @@ class HubSettings(BaseSettings):
       fetch: with the client's default of 1 MiB, workers working off a backlog of admitted
       records spent a quarter to a half of their time waiting (bench/connectors.py). A
       worker buffers up to this much for each partition it holds.
+    - ``fetch_wait_ms`` (``FUSIONHUB_FETCH_WAIT_MS``, default 10): how long the broker may
+      gather records for a worker's next fetch while records flow (hub/fetch_pacing.py):
+      fewer, fuller rounds at moderate rates, for at most this much more latency per stage.
+      An idle worker long-polls instead; 0 makes it long-poll always, as Kafka's defaults do.
     - ``sweep_interval_s`` (default 10): how often correlate looks for ended embargoes and
       expired records.
     - ``hub_identity_name`` (``FUSIONHUB_HUB_IDENTITY_NAME``): the name the hub signs
@@ -58,6 +62,7 @@ class HubSettings(BaseSettings):
     hub_identity_name: str = "Fusion Hub e-crime unit"
     batch_size: int = Field(default=1000, ge=1)
     fetch_bytes: int = Field(default=4 << 20, ge=64 << 10)
+    fetch_wait_ms: int = Field(default=10, ge=0, le=500)
     sweep_interval_s: float = Field(default=10.0, gt=0)
     hub_config: Path = Path("deploy/samples/hub.yaml")
     redaction_secret: SecretStr | None = None

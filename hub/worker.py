@@ -32,6 +32,7 @@ from hub.correlate.stage import CorrelateStage
 from hub.correlate.table import MergeTable
 from hub.disseminate.audiences import audiences_for
 from hub.disseminate.stage import DisseminateStage, audience_topic
+from hub.fetch_pacing import IDLE_WAIT_MS, FetchPacing
 from hub.kafka_admin import ensure_topics, pipeline_topics, table_changelogs
 from hub.logs import configure_logging
 from hub.settings import HubSettings
@@ -88,11 +89,15 @@ class HubWorker:
             # The client fetches again only once the records already fetched are handed
             # out, and the worker waits a round trip for them: larger fetches, fewer waits.
             max_partition_fetch_bytes=settings.fetch_bytes,
+            # Long polls until records flow; then FetchPacing lets fetches gather.
+            fetch_min_bytes=1,
+            fetch_max_wait_ms=IDLE_WAIT_MS,
             # A partition assigned is first restored from the changelog, inside the rebalance
             # callback; a large table takes minutes, and a worker that does not poll for
             # max_poll_interval is dropped from the group (and its partitions moved again).
             max_poll_interval_ms=30 * 60_000,
         )
+        self.pacing = FetchPacing(self.consumer, busy_wait_ms=settings.fetch_wait_ms)
         self.schedule = ConnectorSchedule(context, is_leader=self.is_leader)
         # Held while a batch is handled, so a rebalance waits until its output is flushed.
         self.lock = asyncio.Lock()
@@ -121,6 +126,7 @@ class HubWorker:
                 batch = await self.consumer.getmany(
                     timeout_ms=200, max_records=self.context.settings.batch_size
                 )
+                self.pacing.note(records_came=bool(batch))
                 if batch:
                     await self.handle_batch(batch)
                 else:

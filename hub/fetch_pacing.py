@@ -1,0 +1,51 @@
+"""How long a worker lets the broker gather records for its next fetch: a moment while
+records flow, a long poll while none come.
+
+With Kafka's client defaults (``fetch.min.bytes`` 1) a fetch comes back as soon as one record
+is there. Under a steady trickle (bench/pipeline.py offers 2,000 indicators/s) a worker then
+went round its loop for every few records: a fetch, a produce request and their handling each
+time, at about 0.8 ms of the worker's CPU a round, and as much again of the broker's. At a
+fifth of the throughput it can sustain, the machine's two cores were busy enough that the
+queueing set the p99 latency. Letting the broker gather records for ``wait_ms`` while busy
+made those rounds fewer and fuller (the measurements are in the README).
+
+A fixed wait would also apply when nothing comes: a fetch every ``wait_ms`` per worker, which
+kept an idle broker at three times its idle CPU. So a worker that found nothing goes back to
+a long poll, answered at the first record, and the next batch switches the wait back on.
+
+aiokafka takes these settings only when the consumer is made, so they are set on its fetcher,
+which reads them for every fetch request it builds (tests/integration/test_fetch_pacing.py
+holds aiokafka to that).
+"""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer
+
+# Above what one round gathers at low rates; at high rates a fetch fills it at once.
+BUSY_MIN_BYTES = 256 * 1024
+# What an idle fetch waits for a first record at most: aiokafka's (and Kafka's) default.
+IDLE_WAIT_MS = 500
+
+
+class FetchPacing:
+    """Switches a started consumer's fetches between gathering (busy) and long polls (idle)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, *, busy_wait_ms: int) -> None:
+        self._consumer = consumer
+        self._busy_wait_ms = busy_wait_ms
+        self.busy = False
+
+    def note(self, *, records_came: bool) -> None:
+        """After each poll: whether it brought records."""
+        if records_came == self.busy or self._busy_wait_ms == 0:  # 0: always long polls
+            return
+        fetcher = self._consumer._fetcher
+        if records_came:
+            fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = (
+                BUSY_MIN_BYTES,
+                self._busy_wait_ms,
+            )
+        else:
+            fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = 1, IDLE_WAIT_MS
+        self.busy = records_came

@@ -1,0 +1,123 @@
+"""A worker's fetches gather records while they flow, and long-poll again once none come."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
+
+from hub.context import HubContext
+from hub.fetch_pacing import FetchPacing
+from hub.settings import HubSettings
+from hub.worker import HubWorker
+from tests.integration.broker_fixture import KafkaBroker
+from tests.integration.hub_process import SAMPLE_PARTNERS
+
+pytestmark = pytest.mark.integration
+
+TRICKLE = 150  # records, one about every millisecond
+
+
+@asynccontextmanager
+async def worker_consumer(
+    bootstrap: str, topic: str, tmp_path: Path, wait_ms: int
+) -> AsyncIterator[HubWorker]:
+    """A worker (not run) whose consumer is started and assigned ``topic``'s partition 0."""
+    settings = HubSettings(
+        broker=bootstrap,
+        app_id=f"{topic}-{wait_ms}",
+        topic_namespace=f"{topic}.",
+        data_dir=tmp_path / str(wait_ms),
+        partners_dir=SAMPLE_PARTNERS,
+        fetch_wait_ms=wait_ms,
+    )
+    worker = HubWorker(HubContext.from_settings(settings))
+    await worker.consumer.start()
+    try:
+        worker.consumer.assign([TopicPartition(topic, 0)])
+        await worker.consumer.seek_to_end()
+        yield worker
+    finally:
+        await worker.consumer.stop()
+        worker.table.close()
+
+
+async def polls_for_a_trickle(bootstrap: str, topic: str, worker: HubWorker) -> int:
+    """How many polls with records it takes the worker to receive a trickle of records."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+
+    async def trickle() -> None:
+        for n in range(TRICKLE):
+            await producer.send_and_wait(topic, b"%d" % n, partition=0)
+            await asyncio.sleep(0.001)
+
+    sending = asyncio.create_task(trickle())
+    try:
+        received = polls = 0
+        while received < TRICKLE:
+            batch = await worker.consumer.getmany(timeout_ms=5000)
+            assert batch, f"only {received} of {TRICKLE} records came"
+            worker.pacing.note(records_came=True)  # as the worker's loop does
+            received += sum(len(records) for records in batch.values())
+            polls += 1
+        return polls
+    finally:
+        await sending
+        await producer.stop()
+
+
+async def test_a_trickle_comes_in_fewer_fuller_polls(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    topic = f"pacing-{uuid.uuid4().hex[:8]}"
+    bootstrap = kafka_broker.bootstrap
+    async with worker_consumer(bootstrap, topic, tmp_path, wait_ms=0) as unpaced:
+        each_at_once = await polls_for_a_trickle(bootstrap, topic, unpaced)
+    async with worker_consumer(bootstrap, topic, tmp_path, wait_ms=20) as paced:
+        gathered = await polls_for_a_trickle(bootstrap, topic, paced)
+    # Unpaced, a fetch comes back with the first record there: about one poll per record.
+    # Paced, a fetch gathers 20 ms of them (about a tenth of the 150 ms the trickle takes).
+    assert each_at_once > TRICKLE / 2
+    assert gathered < each_at_once / 3
+
+
+async def test_an_idle_worker_gets_the_first_record_at_once(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    topic = f"pacing-idle-{uuid.uuid4().hex[:8]}"
+    bootstrap = kafka_broker.bootstrap
+    busy_wait_ms = 1500  # a busy fetch holds a lone record up to this long
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+
+    async def seconds_to_arrive(worker: HubWorker) -> float:
+        sent = time.monotonic()
+        await producer.send_and_wait(topic, b"lone", partition=0)
+        while not await worker.consumer.getmany(timeout_ms=10_000):
+            pass
+        return time.monotonic() - sent
+
+    try:
+        async with worker_consumer(bootstrap, topic, tmp_path, wait_ms=10) as worker:
+            # Longer than the settings allow, to tell a held record from a prompt one.
+            worker.pacing = FetchPacing(worker.consumer, busy_wait_ms=busy_wait_ms)
+            worker.pacing.note(records_came=True)
+            # The fetch in flight was made idle; the one after it gathers.
+            assert await worker.consumer.getmany(timeout_ms=700) == {}
+            held = await seconds_to_arrive(worker)
+            worker.pacing.note(records_came=False)  # a poll found nothing: idle again
+            # The gathering fetch in flight runs out; the one after it long-polls.
+            assert await worker.consumer.getmany(timeout_ms=busy_wait_ms + 500) == {}
+            at_once = await seconds_to_arrive(worker)
+    finally:
+        await producer.stop()
+    # The busy fetch was sent about 0.2 s before the record, and kept open for its wait.
+    assert held > busy_wait_ms / 2000
+    assert at_once < busy_wait_ms / 4000
