@@ -4,14 +4,15 @@ records flow, a long poll while none come.
 With Kafka's client defaults (``fetch.min.bytes`` 1) a fetch comes back as soon as one record
 is there. Under a steady trickle (bench/pipeline.py offers 2,000 indicators/s) a worker then
 went round its loop for every few records: a fetch, a produce request and their handling each
-time, at about 0.8 ms of the worker's CPU a round, and as much again of the broker's. At a
+time, about 0.8 ms of the worker's CPU a round, besides the broker's for both requests. At a
 fifth of the throughput it can sustain, the machine's two cores were busy enough that the
-queueing set the p99 latency. Letting the broker gather records for ``wait_ms`` while busy
-made those rounds fewer and fuller (the measurements are in the README).
+queueing set the p99 latency. Letting the broker gather records for ``busy_wait_ms`` while
+busy made those rounds fewer and fuller (the measurements are in the README).
 
-A fixed wait would also apply when nothing comes: a fetch every ``wait_ms`` per worker, which
-kept an idle broker at three times its idle CPU. So a worker that found nothing goes back to
-a long poll, answered at the first record, and the next batch switches the wait back on.
+A fixed wait would also apply when nothing comes: a fetch every ``busy_wait_ms`` per worker,
+which kept an idle broker at 16 % of a core instead of 6 %. So a worker that found nothing
+goes back to a long poll, answered at the first record, and its next batch switches the wait
+back on.
 
 aiokafka takes these settings only when the consumer is made, so they are set on its fetcher,
 which reads them for every fetch request it builds (tests/integration/test_fetch_pacing.py
