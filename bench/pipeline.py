@@ -319,7 +319,21 @@ async def main() -> None:
             # broker and this bench's own clients held): its CPU alone did not set the pace.
             busy = cpu_used * throughput / len(throughput_set) / len(workers)
             print(f"hub worker CPU busy (mean per worker):   {busy:.0%} of a core")
+            # What the offered load costs: with the cores near full, queueing for them, not
+            # the hub's own work, sets the tail (README, "Fetches paced").
+            watched = [*worker_pids(workers), broker_pid, os.getpid()]
+            used_before, started = [cpu_seconds([pid]) for pid in watched], time.monotonic()
             latencies = await hub_latency(hub, args.rate, latency_set)
+            elapsed = time.monotonic() - started
+            *worker_shares, broker_share, bench_share = [
+                (cpu_seconds([pid]) - used) / elapsed
+                for pid, used in zip(watched, used_before, strict=True)
+            ]
+            print(
+                f"CPU during the latency phase:            workers "
+                f"{', '.join(f'{share:.0%}' for share in worker_shares)} of a core, broker "
+                f"{broker_share:.0%}, this bench {bench_share:.0%}"
+            )
             p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
             print(f"latency at {args.rate}/s offered: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
     print(
