@@ -5,47 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
-from hub.context import HubContext
 from hub.fetch_pacing import FetchPacing
-from hub.settings import HubSettings
 from hub.worker import HubWorker
 from tests.integration.broker_fixture import KafkaBroker
-from tests.integration.hub_process import SAMPLE_PARTNERS
+from tests.integration.worker_consumer import worker_consumer
 
 pytestmark = pytest.mark.integration
 
 TRICKLE = 150  # records, one about every millisecond
-
-
-@asynccontextmanager
-async def worker_consumer(
-    bootstrap: str, topic: str, tmp_path: Path, wait_ms: int
-) -> AsyncIterator[HubWorker]:
-    """A worker (not run) whose consumer is started and assigned ``topic``'s partition 0."""
-    settings = HubSettings(
-        broker=bootstrap,
-        app_id=f"{topic}-{wait_ms}",
-        topic_namespace=f"{topic}.",
-        data_dir=tmp_path / str(wait_ms),
-        partners_dir=SAMPLE_PARTNERS,
-        fetch_wait_ms=wait_ms,
-    )
-    worker = HubWorker(HubContext.from_settings(settings))
-    await worker.consumer.start()
-    try:
-        worker.consumer.assign([TopicPartition(topic, 0)])
-        await worker.consumer.seek_to_end()
-        yield worker
-    finally:
-        await worker.consumer.stop()
-        worker.table.close()
 
 
 async def polls_for_a_trickle(bootstrap: str, topic: str, worker: HubWorker) -> int:
@@ -78,12 +50,17 @@ async def test_a_trickle_comes_in_fewer_fuller_polls(
 ) -> None:
     topic = f"pacing-{uuid.uuid4().hex[:8]}"
     bootstrap = kafka_broker.bootstrap
-    async with worker_consumer(bootstrap, topic, tmp_path, wait_ms=0) as unpaced:
+    unpaced_dir, paced_dir = tmp_path / "unpaced", tmp_path / "paced"
+    async with worker_consumer(
+        bootstrap, topic, unpaced_dir, from_end=True, fetch_wait_ms=0
+    ) as unpaced:
         each_at_once = await polls_for_a_trickle(bootstrap, topic, unpaced)
-    async with worker_consumer(bootstrap, topic, tmp_path, wait_ms=20) as paced:
+    async with worker_consumer(
+        bootstrap, topic, paced_dir, from_end=True, fetch_wait_ms=20
+    ) as paced:
         gathered = await polls_for_a_trickle(bootstrap, topic, paced)
     # Unpaced, a fetch comes back with the first record there: about one poll per record.
-    # Paced, a fetch gathers 20 ms of them (about a tenth of the 150 ms the trickle takes).
+    # Paced, a fetch gathers what comes in 20 ms: several records (the sends take 2-3 ms each).
     assert each_at_once > TRICKLE / 2
     assert gathered < each_at_once / 3
 
@@ -105,7 +82,7 @@ async def test_an_idle_worker_gets_the_first_record_at_once(
         return time.monotonic() - sent
 
     try:
-        async with worker_consumer(bootstrap, topic, tmp_path, wait_ms=10) as worker:
+        async with worker_consumer(bootstrap, topic, tmp_path, from_end=True) as worker:
             # Longer than the settings allow, to tell a held record from a prompt one.
             worker.pacing = FetchPacing(worker.consumer, busy_wait_ms=busy_wait_ms)
             worker.pacing.note(records_came=True)

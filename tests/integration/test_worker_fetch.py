@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from hub.context import HubContext
 from hub.settings import HubSettings
-from hub.worker import HubWorker
 from tests.integration.broker_fixture import KafkaBroker
-from tests.integration.hub_process import SAMPLE_PARTNERS
+from tests.integration.worker_consumer import worker_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -22,27 +20,17 @@ BACKLOG = 3000  # about 3 MB in one partition
 
 async def first_fetch(bootstrap: str, topic: str, tmp_path: Path, fetch_bytes: int) -> int:
     """How many messages of the backlog the worker's consumer gets from its first fetch."""
-    settings = HubSettings(
-        broker=bootstrap,
-        app_id=f"{topic}-{fetch_bytes}",
-        topic_namespace=f"{topic}.",
-        data_dir=tmp_path / str(fetch_bytes),
-        partners_dir=SAMPLE_PARTNERS,
+    async with worker_consumer(
+        bootstrap,
+        topic,
+        tmp_path / str(fetch_bytes),
         batch_size=100_000,  # the batch never caps what one fetch brought
         fetch_bytes=fetch_bytes,
-    )
-    worker = HubWorker(HubContext.from_settings(settings))
-    consumer = worker.consumer
-    await consumer.start()
-    try:
-        consumer.assign([TopicPartition(topic, 0)])
+    ) as worker:
         batch: dict[TopicPartition, list[object]] = {}
         while not batch:
-            batch = await consumer.getmany(timeout_ms=5000)
+            batch = await worker.consumer.getmany(timeout_ms=5000)
         return sum(len(messages) for messages in batch.values())
-    finally:
-        await consumer.stop()
-        worker.table.close()
 
 
 async def test_a_backlog_comes_in_fetches_of_fetch_bytes(
