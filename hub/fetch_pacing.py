@@ -10,9 +10,15 @@ queueing set the p99 latency. Letting the broker gather records for ``busy_wait_
 busy made those rounds fewer and fuller (the measurements are in the README).
 
 A fixed wait would also apply when nothing comes: a fetch every ``busy_wait_ms`` per worker,
-which kept an idle broker at 16 % of a core instead of 6 %. So a worker that found nothing
-goes back to a long poll, answered at the first record, and its next batch switches the wait
-back on.
+which kept an idle broker at 16 % of a core instead of 6 %. The same holds for a sparse
+trickle (a few records a second), which never fills a gathering fetch: switched on by any
+record, pacing took the broker from 21 to 35 % of a core at 5 records/s. So the wait is on
+only while records flow, that is while a poll brings records after waiting less than
+``FLOWING_WITHIN`` fetch waits for them; otherwise the worker long-polls, answered at the
+first record. A busy poll gives up after as long (``poll_timeout_ms``): each record of a
+trickle comes twice in quick succession (ingest, then admitted), which switches the wait on,
+and the worker's usual 200 ms poll would then have let the fetcher gather, in vain, about
+twenty times before the poll came back empty.
 
 aiokafka takes these settings only when the consumer is made, so they are set on its fetcher,
 which reads them for every fetch request it builds (tests/integration/test_fetch_pacing.py
@@ -27,6 +33,9 @@ from aiokafka import AIOKafkaConsumer
 BUSY_MIN_BYTES = 256 * 1024
 # What an idle fetch waits for a first record at most: aiokafka's (and Kafka's) default.
 IDLE_WAIT_MS = 500
+# Records flow while a poll waits less than this many busy waits for them (a busy poll
+# itself waits up to one, and a round trip).
+FLOWING_WITHIN = 3
 
 
 class FetchPacing:
@@ -37,16 +46,22 @@ class FetchPacing:
         self._busy_wait_ms = busy_wait_ms
         self.busy = False
 
-    def note(self, *, records_came: bool) -> None:
-        """After each poll: whether it brought records."""
-        if records_came == self.busy or self._busy_wait_ms == 0:  # 0: always long polls
+    def poll_timeout_ms(self, idle_ms: int) -> int:
+        """How long the next poll may wait for records: ``idle_ms`` while idle; while busy,
+        no longer than records flow."""
+        return min(idle_ms, FLOWING_WITHIN * self._busy_wait_ms) if self.busy else idle_ms
+
+    def note(self, *, records_came: bool, waited_s: float) -> None:
+        """After each poll: whether it brought records, and how long it waited for them."""
+        flowing = records_came and waited_s * 1000 < FLOWING_WITHIN * self._busy_wait_ms
+        if flowing == self.busy or self._busy_wait_ms == 0:  # 0: always long polls
             return
         fetcher = self._consumer._fetcher
-        if records_came:
+        if flowing:
             fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = (
                 BUSY_MIN_BYTES,
                 self._busy_wait_ms,
             )
         else:
             fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = 1, IDLE_WAIT_MS
-        self.busy = records_came
+        self.busy = flowing

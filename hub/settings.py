@@ -36,7 +36,8 @@ class HubSettings(BaseSettings):
     - ``fetch_wait_ms`` (``FUSIONHUB_FETCH_WAIT_MS``, default 10): how long the broker may
       gather records for a worker's next fetch while records flow (hub/fetch_pacing.py):
       fewer, fuller rounds at moderate rates, for at most this much more latency per stage.
-      An idle worker long-polls instead; 0 makes it long-poll always, as Kafka's defaults do.
+      A worker whose records do not flow long-polls instead; 0 makes it long-poll always,
+      as Kafka's defaults do.
     - ``sweep_interval_s`` (default 10): how often correlate looks for ended embargoes and
       expired records.
     - ``hub_identity_name`` (``FUSIONHUB_HUB_IDENTITY_NAME``): the name the hub signs

@@ -123,10 +123,12 @@ class HubWorker:
         committed = time.monotonic()
         try:
             while not self.stopping.is_set():
+                polled = time.monotonic()
                 batch = await self.consumer.getmany(
-                    timeout_ms=200, max_records=self.context.settings.batch_size
+                    timeout_ms=self.pacing.poll_timeout_ms(200),
+                    max_records=self.context.settings.batch_size,
                 )
-                self.pacing.note(records_came=bool(batch))
+                self.pacing.note(records_came=bool(batch), waited_s=time.monotonic() - polled)
                 if batch:
                     await self.handle_batch(batch)
                 else:
