@@ -52,7 +52,6 @@ from bench.harness import (
     when_written,
     worker_pids,
 )
-from hub.broker import KafkaLauncher
 from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
@@ -192,13 +191,12 @@ async def hub_throughput(
     workers: list[HubProcess],
     warm_rounds: list[list[str]],
     addresses: list[str],
-    broker: KafkaLauncher,
+    broker_pid: int,
+    gc_log: Path,
 ) -> tuple[float, float, float, float, int]:
     """Indicators/s from first send to last curated, the CPU seconds the workers and the
     broker used for them, the share of a core the broker's JIT compilers took meanwhile and
     the concurrent GC cycles it started: the two that made its CPU jump between runs."""
-    broker_pid = read_pid(broker.pid_file)
-    assert broker_pid is not None
     hub = workers[0]
     prefix = topic_regex(hub.topics.analysts_prefix())
 
@@ -214,7 +212,7 @@ async def hub_throughput(
     batch, count = records(addresses, "throughput"), len(addresses)
     pids = worker_pids(workers)
     own_before, broker_before = cpu_seconds(pids), cpu_seconds([broker_pid])
-    compiling, cycles = compiler_seconds(broker_pid), concurrent_gc_cycles(broker.gc_log)
+    compiling, cycles = compiler_seconds(broker_pid), concurrent_gc_cycles(gc_log)
     start = time.perf_counter()
     waiter = asyncio.create_task(when_written(hub.bootstrap, count + warm, pattern=prefix))
     await produce(hub.bootstrap, hub.topics.ingest, batch)
@@ -225,7 +223,7 @@ async def hub_throughput(
         cpu_seconds(pids) - own_before,
         cpu_seconds([broker_pid]) - broker_before,
         (compiler_seconds(broker_pid) - compiling) / (done - start),
-        concurrent_gc_cycles(broker.gc_log) - cycles,
+        concurrent_gc_cycles(gc_log) - cycles,
     )
 
 
@@ -304,7 +302,7 @@ async def main() -> None:
         async with running_hub(launcher.bootstrap, Path(tmp), args.workers) as workers:
             hub = workers[0]
             throughput, cpu_used, broker_cpu, compiling, gc_cycles = await hub_throughput(
-                workers, warm_rounds, throughput_set, launcher
+                workers, warm_rounds, throughput_set, broker_pid, launcher.gc_log
             )
             print(f"hub end to end (ingest -> analysts):     {throughput:,.0f} indicators/s")
             print(

@@ -53,8 +53,9 @@ class FetchPacing:
 
     def note(self, *, records_came: bool, waited_s: float) -> None:
         """After each poll: whether it brought records, and how long it waited for them."""
+        # With a wait of 0 no poll is quick enough: records never flow, polls stay long.
         flowing = records_came and waited_s * 1000 < FLOWING_WITHIN * self._busy_wait_ms
-        if flowing == self.busy or self._busy_wait_ms == 0:  # 0: always long polls
+        if flowing == self.busy:
             return
         fetcher = self._consumer._fetcher
         if flowing:

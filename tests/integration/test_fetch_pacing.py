@@ -17,7 +17,7 @@ from tests.integration.worker_consumer import worker_consumer
 
 pytestmark = pytest.mark.integration
 
-TRICKLE = 150  # records, one about every millisecond
+TRICKLE = 150  # records, each sent and acknowledged, then a millisecond's pause
 
 
 async def polls_for_a_trickle(bootstrap: str, topic: str, worker: HubWorker) -> int:
@@ -89,7 +89,6 @@ async def test_a_worker_long_polls_again_once_records_stop_flowing(
 ) -> None:
     topic = f"pacing-idle-{uuid.uuid4().hex[:8]}"
     bootstrap = kafka_broker.bootstrap
-    busy_wait_ms = BUSY_WAIT_MS
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
 
@@ -103,17 +102,17 @@ async def test_a_worker_long_polls_again_once_records_stop_flowing(
     try:
         async with worker_consumer(bootstrap, topic, tmp_path, from_end=True) as worker:
             # Longer than the settings allow, to tell a held record from a prompt one.
-            worker.pacing = FetchPacing(worker.consumer, busy_wait_ms=busy_wait_ms)
+            worker.pacing = FetchPacing(worker.consumer, busy_wait_ms=BUSY_WAIT_MS)
             worker.pacing.note(records_came=True, waited_s=0.001)  # records flow
             # The fetch in flight was made idle; the one after it gathers.
             assert await worker.consumer.getmany(timeout_ms=700) == {}
             held = await seconds_to_arrive(worker)
             worker.pacing.note(records_came=records_came, waited_s=waited_s)
             # The gathering fetch in flight runs out; the one after it long-polls.
-            assert await worker.consumer.getmany(timeout_ms=busy_wait_ms + 500) == {}
+            assert await worker.consumer.getmany(timeout_ms=BUSY_WAIT_MS + 500) == {}
             at_once = await seconds_to_arrive(worker)
     finally:
         await producer.stop()
     # The busy fetch was sent about 0.2 s before the record, and kept open for its wait.
-    assert held > busy_wait_ms / 2000
-    assert at_once < busy_wait_ms / 4000, f"still gathering after {what_ended_the_flow}"
+    assert held > BUSY_WAIT_MS / 2000
+    assert at_once < BUSY_WAIT_MS / 4000, f"still gathering after {what_ended_the_flow}"
