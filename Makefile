@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install system-deps kafka demo test check bench clean
+.PHONY: install native pure system-deps kafka demo test check bench clean
 
 install: $(VENV)/.installed
 
@@ -14,6 +14,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+# The hot path compiled with mypyc (hub/native.py): what the hub runs, the tests test and the
+# benches measure. Rebuilt when a compiled module's source changed; `make pure` removes it.
+NATIVE_SOURCES := $(shell $(PYTHON) -c "import sys; sys.path.insert(0, '.'); from hub.native import NATIVE_MODULES, source_of; print(' '.join(str(source_of(m)) for m in NATIVE_MODULES))" 2>/dev/null)
+
+native: build/native.stamp
+
+build/native.stamp: $(VENV)/.installed setup.py hub/native.py $(NATIVE_SOURCES)
+	scripts/build-native
+	touch $@
+
+pure:
+	$(PY) -c "import hub.native as n; [p.unlink() for p in n.built_extensions()]"
+	rm -f build/native.stamp
+
 # Debian packages the tests use: PostgreSQL, Chromium + driver, kcat. Root only; skipped
 # where everything is already there.
 system-deps:
@@ -22,16 +36,16 @@ system-deps:
 kafka: install
 	$(PY) -m hub broker fetch
 
-demo: install kafka
+demo: native kafka
 	$(PY) -m hub demo
 
-test: install system-deps kafka
+test: system-deps native kafka
 	$(PY) -m pytest
 
-check: install
+check: native
 	scripts/check
 
-bench: install kafka
+bench: native kafka
 	$(PY) bench/validate.py
 	$(PY) bench/pipeline.py
 	$(PY) bench/connectors.py

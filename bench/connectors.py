@@ -41,6 +41,7 @@ from bench.harness import (
 )
 from connectors.isp_csv import IspCsvConnector
 from connectors.registry import decoders
+from hub import native
 from hub.admit.admission import Admitter
 from hub.admit.warninglists import KnownBenign
 from hub.broker.process import read_pid
@@ -154,6 +155,7 @@ async def main() -> None:
     # The warm-up reports and the timed one each on addresses of their own: every timed
     # row is a new observable, admitted and curated.
     warm_rounds = in_rounds(c2_addresses(warm_up_count(args), "45.0.0.1"), args)
+    print(native.describe())  # the workers run from this checkout, as this process does
     with tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp:
         workdir = Path(tmp)
         addresses = c2_addresses(args.rows, "91.216.0.1")

@@ -52,6 +52,7 @@ from bench.harness import (
     when_written,
     worker_pids,
 )
+from hub import native
 from hub.broker.process import read_pid
 from hub.canonical import observable_from_pattern
 from hub.kafka_admin import ensure_topics
@@ -279,6 +280,7 @@ async def main() -> None:
     warm_rounds = in_rounds(addresses[:warm], args)
     throughput_set = addresses[warm : warm + args.indicators]
     latency_set = addresses[warm + args.indicators :]
+    print(native.describe())  # the workers run from this checkout, as this process does
     with (
         tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp,
         kafka_node(Path(tmp)) as launcher,

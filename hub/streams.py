@@ -18,7 +18,7 @@ from hub.settings import HubSettings
 log = logging.getLogger(__name__)
 
 
-class OutboxError(RuntimeError):
+class OutboxError(Exception):
     """A message the outbox could not write; the batch that produced it must not be acked."""
 
 

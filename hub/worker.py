@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from connectors.schedule import ConnectorSchedule
+from hub import native
 from hub.admit.stage import AdmitStage
 from hub.context import HubContext
 from hub.correlate.stage import CorrelateStage
@@ -276,4 +277,5 @@ def run_worker(settings: HubSettings, *, loglevel: str = "INFO") -> None:
     configure_logging(logging.getLevelName(loglevel.upper()))
     # aiokafka logs each rebalance step and retry at INFO; the hub's own lines are enough.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    log.info(native.describe())  # an operator sees whether the worker runs compiled
     asyncio.run(_serve(HubContext.from_settings(settings)))

@@ -8,7 +8,7 @@ each object is admitted or rejected on its own, with a specific reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +55,8 @@ log = logging.getLogger(__name__)
 # The reason code of a record or object the hub itself failed on (a bug, not bad input).
 ADMISSION_FAILED = "admission-failed"
 
-Decoder = Callable[[IngestRecord], list[StixObject]]
+# What a decoder returns is checked object by object (a bundle may hold anything).
+Decoder = Callable[[IngestRecord], Sequence[object]]
 # Known-benign check: the list's name and what matched, or None.
 Suppressor = Callable[[Observable], tuple[str, str] | None]
 # Inbound redaction of one object under the partner's agreement (may raise DecodeError).
@@ -82,7 +83,7 @@ class Admission:
     outcomes: list[ObjectOutcome] = field(default_factory=list)
 
 
-def decode_stix(record: IngestRecord) -> list[StixObject]:
+def decode_stix(record: IngestRecord) -> list[object]:
     """The objects of a STIX bundle, a TAXII envelope, a list, or a single object."""
     try:
         content = orjson.loads(record.raw())
@@ -136,8 +137,9 @@ class Admitter:
             return result
         try:
             objects = decoder(record)
-        except DecodeError as exc:
-            self._reject_record(result, record, exc.code, exc.detail)
+        # Each `except ... as` name is distinct: mypyc gives a name one type in a function.
+        except DecodeError as refused:
+            self._reject_record(result, record, refused.code, refused.detail)
             return result
         except Exception as exc:
             # A fault of the hub's, not the partner's: the record is kept for replay once it
@@ -149,11 +151,11 @@ class Admitter:
         for index, obj in enumerate(objects):
             try:
                 self._admit_object(result, record, agreement, index, obj)
-            except Exception as exc:  # likewise, for one object: its siblings go on
+            except Exception as fault:  # likewise, for one object: its siblings go on
                 log.exception("admitting object %d of %s failed", index, record.ingest_id)
                 reason = Reason(
                     ADMISSION_FAILED,
-                    f"the hub failed on this object ({exc!r}); replay once fixed",
+                    f"the hub failed on this object ({fault!r}); replay once fixed",
                     object_id=_str_or_none(obj.get("id")) if isinstance(obj, dict) else None,
                     index=index,
                 )
@@ -312,7 +314,7 @@ class Admitter:
 
 
 def read_ingest_record(
-    raw: bytes, *, key: bytes | None, where: Callable[[], tuple[str, str]]
+    raw: bytes | None, *, key: bytes | None, where: Callable[[], tuple[str, str]]
 ) -> IngestRecord | Rejection:
     """The ingest record in a ``fusion.ingest`` message, or its rejection if unreadable.
 

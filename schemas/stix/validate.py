@@ -40,7 +40,7 @@ _NEW_SCO: Final = ObjectKind(
 )
 
 
-def validate_object(obj: dict[str, Any]) -> None:
+def validate_object(obj: object) -> None:
     """Raise :class:`StixViolation` for the first defect of ``obj`` under STIX 2.1; else return.
 
     The verdict follows the OASIS STIX 2.1 specification, not stix2's leniency:
@@ -49,13 +49,17 @@ def validate_object(obj: dict[str, Any]) -> None:
     _validate(obj, fast=True)
 
 
-def validate_with_reference(obj: dict[str, Any]) -> None:
+def validate_with_reference(obj: object) -> None:
     """Judge ``obj`` by the reference route whatever its type (for tests and the benchmark)."""
     _validate(obj, fast=False)
 
 
-def _validate(obj: dict[str, Any], *, fast: bool) -> None:
+def _validate(obj: object, *, fast: bool) -> None:
     try:
+        if type(obj) is not dict:
+            raise violation(
+                None, "not-an-object", f"a STIX object is a JSON object, not {type(obj).__name__}"
+            )
         object_type = _object_type(obj)
         kind = FAST_KINDS.get(object_type) if fast else None
         if kind is not None:
@@ -73,11 +77,7 @@ def _validate(obj: dict[str, Any], *, fast: bool) -> None:
         raise
 
 
-def _object_type(obj: Any) -> str:
-    if type(obj) is not dict:
-        raise violation(
-            None, "not-an-object", f"a STIX object is a JSON object, not {type(obj).__name__}"
-        )
+def _object_type(obj: dict[str, Any]) -> str:
     object_type = obj.get("type")
     if object_type is None:
         raise violation(
