@@ -7,8 +7,9 @@ extension first. `make native` builds them (``scripts/build-native``), `make pur
 them, and a module without its extension runs as plain Python, unchanged.
 
 Left out on purpose:
-- modules that subclass classes of uncompiled libraries (the pattern grammar's listener,
-  Kafka's rebalance listener), which mypyc compiled wrongly (the pattern walk failed);
+- modules that subclass classes of uncompiled libraries (the pattern grammar's listener in
+  schemas.stix.pattern_grammar, Kafka's rebalance listener in hub.worker), which mypyc
+  compiled wrongly (the pattern walk failed);
 - hub.admit.warninglists: compiled, its index build failed in some test workers, never
   alone, with "SystemError: ... returned a result with an exception set" over a
   KeyError('match') that nothing in it raises; not understood, so it stays Python;
@@ -48,6 +49,7 @@ NATIVE_MODULES: tuple[str, ...] = (
     "schemas.stix.fast",
     "schemas.stix.kinds",
     "schemas.stix.observables",
+    "schemas.stix.patterning",
     "schemas.stix.primitives",
     "schemas.stix.rules",
     "schemas.stix.structures",

@@ -10,7 +10,8 @@ SECONDS``, ``REPEATS 0 TIMES``, ``START`` not before ``STOP``), timestamp
 literals that are not real instants, malformed object type names, and
 constants that cannot be what the path compares them with
 (``ipv4-addr:value = 'not-an-ip'``, a 3-digit SHA-256). Both routes reach the
-same verdict; the tests hold them to the same labelled corpus.
+same verdict; the tests hold them to the same labelled corpus. The grammar's route is in
+``pattern_grammar``: its listener subclasses the grammar's, which mypyc cannot compile.
 """
 
 from __future__ import annotations
@@ -18,19 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from antlr4.tree.Tree import TerminalNode
-from stix2patterns.exceptions import ParseException
-from stix2patterns.inspector import INDEX_STAR
-from stix2patterns.v21.grammars.STIXPatternListener import STIXPatternListener
-from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
-from stix2patterns.v21.pattern import Pattern
-from stix2patterns.validator import run_validator
-
 from .observables import VALUE_RULES
 from .primitives import (
-    TYPE_NAME_RE,
-    timestamp_defect,
-    timestamp_order_key,
     wrong_type,
 )
 from .spec import HASH_HEX_LENGTHS, S_INDICATOR, S_PATTERNING
@@ -40,7 +30,7 @@ from .structures import (
 from .types import Comparison
 from .violation import StixViolation
 
-__all__ = ["simple_comparisons", "validate_pattern", "validate_pattern_by_grammar"]
+__all__ = ["check_constant", "invalid_pattern", "simple_comparisons", "validate_pattern"]
 
 _WS: Final = r"[ \t\r\n]"
 # A quoted literal, escapes \' and \\ only; written as an unrolled loop for speed.
@@ -59,7 +49,7 @@ _PATH_STEP_RE: Final = re.compile(rf"{_STRING}|{_NAME}|\[(?:\d+|\*)\]")
 _ESCAPE_RE: Final = re.compile(r"\\(.)")
 
 
-def _invalid(pattern: str, reason: str) -> StixViolation:
+def invalid_pattern(pattern: str, reason: str) -> StixViolation:
     return StixViolation(
         rule="invalid-pattern",
         property="pattern",
@@ -111,14 +101,18 @@ def _hash_key(name: str) -> str:
     return name.upper().replace("-", "").replace("_", "")
 
 
-def _check_constant(pattern: str, object_type: str, steps: list[Any], literal: str) -> None:
+def check_constant(pattern: str, object_type: str, steps: list[Any], literal: str) -> None:
     """Reject a constant that the compared property can never hold (equality tests only)."""
     if steps == ["value"] and object_type in VALUE_RULES:
         if not literal.startswith("'"):
-            raise _invalid(pattern, f"compares {object_type}:value with non-string {literal}")
+            raise invalid_pattern(
+                pattern, f"compares {object_type}:value with non-string {literal}"
+            )
         defect = VALUE_RULES[object_type][1](_unquote(literal))
         if defect is not None:
-            raise _invalid(pattern, f"compares {object_type}:value with a bad constant: {defect}")
+            raise invalid_pattern(
+                pattern, f"compares {object_type}:value with a bad constant: {defect}"
+            )
     elif (
         len(steps) >= 2
         and steps[-2] == "hashes"
@@ -127,74 +121,22 @@ def _check_constant(pattern: str, object_type: str, steps: list[Any], literal: s
     ):
         defect = digest_defect(steps[-1], _unquote(literal))
         if defect is not None:
-            raise _invalid(pattern, f"compares {object_type}:hashes with a bad constant: {defect}")
+            raise invalid_pattern(
+                pattern, f"compares {object_type}:hashes with a bad constant: {defect}"
+            )
 
 
-def validate_pattern(pattern: str) -> None:
+def validate_pattern(pattern: object) -> None:
     """Raise StixViolation(rule="invalid-pattern") unless ``pattern`` is valid STIX 2.1."""
     if type(pattern) is not str:
         raise wrong_type("pattern", pattern, "a string", S_INDICATOR)
     comparisons = simple_comparisons(pattern)
     if comparisons is None:
+        # The grammar's route is a module of its own, left uncompiled (hub/native.py); it
+        # is imported here, on the rare pattern that needs it, as it imports this module.
+        from .pattern_grammar import validate_pattern_by_grammar
+
         validate_pattern_by_grammar(pattern)
         return
     for object_type, steps, _, literal in comparisons:
-        _check_constant(pattern, object_type, steps, literal)
-
-
-class _QualifierAudit(STIXPatternListener):  # type: ignore[misc]
-    """Collects what the grammar accepts but the spec does not (qualifiers, timestamps)."""
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-
-    def visitTerminal(self, node: TerminalNode) -> None:
-        if node.symbol.type == STIXPatternParser.TimestampLiteral:
-            text = node.getText()[2:-1]
-            defect = timestamp_defect(text)
-            if defect is not None:
-                raise _invalid(self.pattern, f"has timestamp t'{text}', which {defect}")
-
-    def exitWithinQualifier(self, ctx: Any) -> None:
-        number = (ctx.IntPosLiteral() or ctx.FloatPosLiteral()).getText()
-        if float(number) <= 0:
-            raise _invalid(self.pattern, f"has WITHIN {number} SECONDS; the window must be > 0")
-
-    def exitRepeatedQualifier(self, ctx: Any) -> None:
-        count = ctx.IntPosLiteral().getText()
-        if int(count) <= 0:
-            raise _invalid(self.pattern, f"has REPEATS {count} TIMES; the count must be >= 1")
-
-    def exitStartStopQualifier(self, ctx: Any) -> None:
-        start = ctx.TimestampLiteral(0).getText()[2:-1]
-        stop = ctx.TimestampLiteral(1).getText()[2:-1]
-        for text in (start, stop):
-            defect = timestamp_defect(text)
-            if defect is not None:
-                raise _invalid(self.pattern, f"has timestamp t'{text}', which {defect}")
-        if timestamp_order_key(stop) <= timestamp_order_key(start):
-            raise _invalid(self.pattern, f"has STOP {stop} not later than START {start}")
-
-
-def validate_pattern_by_grammar(pattern: str) -> None:
-    """Judge ``pattern`` with the OASIS grammar plus the spec's extra rules (the slow route)."""
-    if type(pattern) is not str:
-        raise wrong_type("pattern", pattern, "a string", S_INDICATOR)
-    try:
-        errors = run_validator(pattern, stix_version="2.1")
-        parsed = None if errors else Pattern(pattern)
-    except ParseException as error:
-        raise _invalid(pattern, f"is not valid patterning: {error}") from error
-    except Exception as error:  # stix2patterns trips over some inputs, e.g. ""
-        raise _invalid(pattern, f"could not be parsed ({type(error).__name__})") from error
-    if parsed is None:
-        raise _invalid(pattern, f"is not valid patterning: {errors[0]}")
-    parsed.walk(_QualifierAudit(pattern))
-    for object_type, comparisons in parsed.inspect().comparisons.items():
-        if TYPE_NAME_RE.fullmatch(object_type) is None or "--" in object_type:
-            raise _invalid(
-                pattern, f"names object type {object_type!r}, which is not a valid type name"
-            )
-        for steps, operator, literal in comparisons:
-            if operator in ("=", "!=", "NOT =", "NOT !=") and INDEX_STAR not in steps[-1:]:
-                _check_constant(pattern, object_type, steps, literal)
+        check_constant(pattern, object_type, steps, literal)

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.stix import StixViolation, validate_pattern
-from schemas.stix.patterning import simple_comparisons, validate_pattern_by_grammar
+from schemas.stix.pattern_grammar import validate_pattern_by_grammar
+from schemas.stix.patterning import simple_comparisons
 from tests.schemas.stix_corpus import CORPUS, Case
 
 PATTERN_CASES = [
