@@ -28,8 +28,8 @@ pure:
 	$(PY) -c "import hub.native as n; [p.unlink() for p in n.built_extensions()]"
 	rm -f build/native.stamp
 
-# Debian packages the tests use: PostgreSQL, Chromium + driver, kcat. Root only; skipped
-# where everything is already there.
+# Debian packages the tests use: PostgreSQL, Chromium + driver, kcat; and gcc for `native`.
+# Root only; skipped where everything is already there.
 system-deps:
 	scripts/system-deps
 
