@@ -15,13 +15,13 @@ if os.environ.get("FUSIONHUB_NATIVE") == "1":
     from mypyc.build import mypycify
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from hub.native import NATIVE_LIBRARY, NATIVE_MODULES, source_of
+    from hub.native import NATIVE_GROUP, NATIVE_MODULES, source_of
 
     ext_modules = mypycify(
         [str(source_of(module)) for module in NATIVE_MODULES],
         opt_level="3",
         # The shared library inside the hub package, found wherever the package is.
-        group_name=NATIVE_LIBRARY.removesuffix("__mypyc"),
+        group_name=NATIVE_GROUP,
     )
 
 setup(ext_modules=ext_modules)

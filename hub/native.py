@@ -57,9 +57,10 @@ NATIVE_MODULES: tuple[str, ...] = (
     "schemas.stix.violation",
 )
 
-# The one shared library that holds the compiled code; each module's own extension is a
-# small shim that loads it.
-NATIVE_LIBRARY = "hub._hot_path__mypyc"
+# mypyc's group of these modules, and the one shared library that holds their compiled code
+# (mypyc names it after the group); each module's own extension is a small shim that loads it.
+NATIVE_GROUP = "hub._hot_path"
+NATIVE_LIBRARY = f"{NATIVE_GROUP}__mypyc"
 
 ROOT = Path(__file__).resolve().parent.parent
 
