@@ -65,12 +65,18 @@ class CanonicalError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Observable:
     """A canonical observable: its STIX type, the property compared, and the value."""
 
     type: str  # ipv4-addr | ipv6-addr | domain-name | url | email-addr | file | pattern
     value: str  # canonical value; for files "<algorithm>:<hex>", e.g. "sha-256:ab…"
+
+    def __init__(self, type: str, value: str) -> None:
+        # Written out because mypyc compiles it (schemas/envelopes.py says why); a frozen
+        # class sets its fields as the generated one does.
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "value", value)
 
     @property
     def key(self) -> str:

@@ -33,7 +33,12 @@ def decode_payload(text: str, is_base64: bool) -> bytes:
 TAXII_PUSH = "taxii-push"
 
 
-@dataclass(slots=True)
+# The hot envelopes (one or more of each per indicator) write their ``__init__`` out
+# (``init=False``): mypyc compiles it, where the one dataclasses generates stays interpreted
+# at about fifteen times the cost. tests/hub/test_native.py holds each to its fields.
+
+
+@dataclass(slots=True, init=False)
 class Origin:
     """Where a record came from inside a partner's delivery (file and line, TAXII request)."""
 
@@ -41,8 +46,13 @@ class Origin:
     name: str | None = None  # file name, URL or collection id
     line: int | None = None  # 1-based line number in a file feed
 
+    def __init__(self, channel: str, name: str | None = None, line: int | None = None) -> None:
+        self.channel = channel
+        self.name = name
+        self.line = line
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class IngestRecord:
     """One raw delivery from a partner on ``fusion.ingest`` (key = partner id).
 
@@ -60,6 +70,28 @@ class IngestRecord:
     origin: Origin = field(default_factory=lambda: Origin(channel="cli"))
     context: JSON | None = None  # decoder settings of the feed (e.g. CSV column mapping)
     replay_of: str | None = None  # rejection id when an operator replays a rejected record
+
+    def __init__(
+        self,
+        ingest_id: str,
+        partner: str,
+        received: str,
+        payload: str,
+        payload_base64: bool = False,
+        format: str = "stix",
+        origin: Origin | None = None,
+        context: JSON | None = None,
+        replay_of: str | None = None,
+    ) -> None:
+        self.ingest_id = ingest_id
+        self.partner = partner
+        self.received = received
+        self.payload = payload
+        self.payload_base64 = payload_base64
+        self.format = format
+        self.origin = Origin(channel="cli") if origin is None else origin
+        self.context = context
+        self.replay_of = replay_of
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> IngestRecord:
@@ -117,7 +149,7 @@ class Rejection:
         return orjson.dumps(self)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Contribution:
     """One partner's admitted statement about one observable, on ``fusion.admitted``.
 
@@ -149,6 +181,56 @@ class Contribution:
     malware_family: str | None = None
     # When the contributor's embargo ends (received + the agreement's embargo), if it has one.
     embargo_until: str | None = None
+
+    def __init__(
+        self,
+        key: str,
+        partner: str,
+        received: str,
+        ingest_id: str,
+        object_id: str,
+        object_type: str,
+        created: str,
+        modified: str,
+        observable_type: str,
+        observable_value: str,
+        pattern: str,
+        crime_code: str,
+        confidence: int,
+        markings: list[str],
+        valid_from: str,
+        valid_until: str | None = None,
+        revoked: bool = False,
+        indicator_types: list[str] | None = None,
+        labels: list[str] | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        malware_family: str | None = None,
+        embargo_until: str | None = None,
+    ) -> None:
+        self.key = key
+        self.partner = partner
+        self.received = received
+        self.ingest_id = ingest_id
+        self.object_id = object_id
+        self.object_type = object_type
+        self.created = created
+        self.modified = modified
+        self.observable_type = observable_type
+        self.observable_value = observable_value
+        self.pattern = pattern
+        self.crime_code = crime_code
+        self.confidence = confidence
+        self.markings = markings
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+        self.revoked = revoked
+        self.indicator_types = [] if indicator_types is None else indicator_types
+        self.labels = [] if labels is None else labels
+        self.name = name
+        self.description = description
+        self.malware_family = malware_family
+        self.embargo_until = embargo_until
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Contribution:

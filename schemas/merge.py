@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 import orjson
 
+# Both classes write their ``__init__`` out (``init=False``), as schemas/envelopes.py says why.
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class PartnerContribution:
     """What one partner has said about the observable, kept per partner."""
 
@@ -34,8 +36,48 @@ class PartnerContribution:
     malware_family: str | None = None
     embargo_until: str | None = None
 
+    def __init__(
+        self,
+        partner: str,
+        first_seen: str,
+        last_seen: str,
+        object_id: str,
+        created: str,
+        modified: str,
+        confidence: int,
+        markings: list[str],
+        crime_code: str,
+        valid_from: str,
+        valid_until: str | None = None,
+        revoked: bool = False,
+        indicator_types: list[str] | None = None,
+        labels: list[str] | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        malware_family: str | None = None,
+        embargo_until: str | None = None,
+    ) -> None:
+        self.partner = partner
+        self.first_seen = first_seen
+        self.last_seen = last_seen
+        self.object_id = object_id
+        self.created = created
+        self.modified = modified
+        self.confidence = confidence
+        self.markings = markings
+        self.crime_code = crime_code
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+        self.revoked = revoked
+        self.indicator_types = [] if indicator_types is None else indicator_types
+        self.labels = [] if labels is None else labels
+        self.name = name
+        self.description = description
+        self.malware_family = malware_family
+        self.embargo_until = embargo_until
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class MergeRecord:
     """One curated observable with all its contributions and its current version."""
 
@@ -55,6 +97,57 @@ class MergeRecord:
     # Offset (in its fusion.admitted partition) of the last contribution applied: a message
     # at or below it is a re-delivery after a crash, answered by re-sending this version.
     applied_offset: int = -1
+
+    def __init__(
+        self,
+        key: str,
+        observable_type: str,
+        observable_value: str,
+        pattern: str,
+        indicator_id: str,
+        contributions: dict[str, PartnerContribution],
+        version: int = 0,
+        created: str = "",
+        modified: str = "",
+        confidence: int = 0,
+        revoked: bool = False,
+        expired: bool = False,
+        changes: list[str] | None = None,
+        applied_offset: int = -1,
+    ) -> None:
+        self.key = key
+        self.observable_type = observable_type
+        self.observable_value = observable_value
+        self.pattern = pattern
+        self.indicator_id = indicator_id
+        self.contributions = contributions
+        self.version = version
+        self.created = created
+        self.modified = modified
+        self.confidence = confidence
+        self.revoked = revoked
+        self.expired = expired
+        self.changes = [] if changes is None else changes
+        self.applied_offset = applied_offset
+
+    def copy(self) -> MergeRecord:
+        """A shallow copy, for the next version: ``dataclasses.replace`` costs ten times more."""
+        return MergeRecord(
+            self.key,
+            self.observable_type,
+            self.observable_value,
+            self.pattern,
+            self.indicator_id,
+            self.contributions,
+            self.version,
+            self.created,
+            self.modified,
+            self.confidence,
+            self.revoked,
+            self.expired,
+            self.changes,
+            self.applied_offset,
+        )
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self)  # orjson serialises dataclasses natively, fast

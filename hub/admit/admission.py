@@ -63,7 +63,10 @@ Suppressor = Callable[[Observable], tuple[str, str] | None]
 Redactor = Callable[[StixObject, PartnerAgreement], StixObject]
 
 
-@dataclass(slots=True)
+# Both write their ``__init__`` out because mypyc compiles it (schemas/envelopes.py says why).
+
+
+@dataclass(slots=True, init=False)
 class ObjectOutcome:
     """What became of one object: for the TAXII status resource."""
 
@@ -72,8 +75,16 @@ class ObjectOutcome:
     admitted: bool
     message: str = ""
 
+    def __init__(
+        self, id: str | None, version: str | None, admitted: bool, message: str = ""
+    ) -> None:
+        self.id = id
+        self.version = version
+        self.admitted = admitted
+        self.message = message
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class Admission:
     """Everything one ingest record turned into."""
 
@@ -81,6 +92,18 @@ class Admission:
     rejections: list[Rejection] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     outcomes: list[ObjectOutcome] = field(default_factory=list)
+
+    def __init__(
+        self,
+        contributions: list[Contribution] | None = None,
+        rejections: list[Rejection] | None = None,
+        suppressions: list[Suppression] | None = None,
+        outcomes: list[ObjectOutcome] | None = None,
+    ) -> None:
+        self.contributions = [] if contributions is None else contributions
+        self.rejections = [] if rejections is None else rejections
+        self.suppressions = [] if suppressions is None else suppressions
+        self.outcomes = [] if outcomes is None else outcomes
 
 
 def decode_stix(record: IngestRecord) -> list[object]:

@@ -7,8 +7,6 @@ confidence, marking, revocation, expiry); a replay of the same input changes not
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from hub.canonical import indicator_id_for_key
 from hub.correlate.confidence import noisy_or
 from hub.timestamps import later_by_ms, max_ts, parse
@@ -83,7 +81,9 @@ def merge(record: MergeRecord | None, contribution: Contribution) -> tuple[Merge
         if not changes:
             # Same statement again (a re-delivery or a routine re-report): note when it was
             # last seen, but publish nothing.
-            return replace(record, contributions=contributions), False
+            seen = record.copy()
+            seen.contributions = contributions
+            return seen, False
     return _new_version(record, contributions, changes), True
 
 
@@ -96,16 +96,15 @@ def _new_version(
     modified = max_ts([c.modified for c in contributions.values()])
     if record.modified and parse(modified) <= parse(record.modified):
         modified = later_by_ms(record.modified)
-    return replace(
-        record,
-        contributions=contributions,
-        version=record.version + 1,
-        created=record.created or modified,
-        modified=modified,
-        confidence=noisy_or(c.confidence for c in live),
-        revoked=not live,
-        changes=changes,
-    )
+    version = record.copy()
+    version.contributions = contributions
+    version.version = record.version + 1
+    version.created = record.created or modified
+    version.modified = modified
+    version.confidence = noisy_or(c.confidence for c in live)
+    version.revoked = not live
+    version.changes = changes
+    return version
 
 
 def release_embargo(record: MergeRecord, now: str) -> MergeRecord | None:
@@ -124,9 +123,11 @@ def release_embargo(record: MergeRecord, now: str) -> MergeRecord | None:
         return None
     until = max_ts(ended)
     modified = until if parse(until) > parse(record.modified) else later_by_ms(record.modified)
-    return replace(
-        record, version=record.version + 1, modified=modified, changes=["embargo-release"]
-    )
+    released = record.copy()
+    released.version = record.version + 1
+    released.modified = modified
+    released.changes = ["embargo-release"]
+    return released
 
 
 def due_tick(record: MergeRecord, now: str) -> str | None:
@@ -161,9 +162,12 @@ def expire(record: MergeRecord, now: str) -> MergeRecord | None:
     if parse(until) > parse(now):
         return None
     modified = until if parse(until) > parse(record.modified) else later_by_ms(record.modified)
-    return replace(
-        record, version=record.version + 1, modified=modified, expired=True, changes=["expiry"]
-    )
+    expired = record.copy()
+    expired.version = record.version + 1
+    expired.modified = modified
+    expired.expired = True
+    expired.changes = ["expiry"]
+    return expired
 
 
 def next_due(record: MergeRecord) -> str | None:

@@ -22,7 +22,7 @@ from schemas.envelopes import AuditedDecision, VersionAudit, audit_message
 from schemas.merge import MergeRecord, PartnerContribution
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Publication:
     """What one audience gets of one record (``stix`` None: nothing), and why."""
 
@@ -30,6 +30,19 @@ class Publication:
     decisions: list[Decision]
     stix: dict[str, Any] | None
     crime_code: str
+
+    def __init__(
+        self,
+        audience: Audience,
+        decisions: list[Decision],
+        stix: dict[str, Any] | None,
+        crime_code: str,
+    ) -> None:
+        # Written out because mypyc compiles it (schemas/envelopes.py says why).
+        self.audience = audience
+        self.decisions = decisions
+        self.stix = stix
+        self.crime_code = crime_code
 
 
 def crime_code_of(visible: list[PartnerContribution]) -> str:
