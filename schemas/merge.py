@@ -7,10 +7,14 @@ per-audience STIX objects are built from it (DESIGN.md, "Canonical keys and iden
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
-# Both classes write their ``__init__`` out (``init=False``), as schemas/envelopes.py says why.
+from schemas.envelopes import field_names
+
+# Both classes write their ``__init__`` out (``init=False``) and are read back from positional
+# arguments, as schemas/envelopes.py says why.
 
 
 @dataclass(slots=True, init=False)
@@ -75,6 +79,15 @@ class PartnerContribution:
         self.description = description
         self.malware_family = malware_family
         self.embargo_until = embargo_until
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PartnerContribution:
+        if tuple(data) == PARTNER_CONTRIBUTION_FIELDS:
+            return cls(*data.values())
+        return cls(**data)
+
+
+PARTNER_CONTRIBUTION_FIELDS = field_names(PartnerContribution)
 
 
 @dataclass(slots=True, init=False)
@@ -155,8 +168,13 @@ class MergeRecord:
     @classmethod
     def from_bytes(cls, raw: bytes) -> MergeRecord:
         data = orjson.loads(raw)
-        contributions = {
-            partner: PartnerContribution(**value)
-            for partner, value in data.pop("contributions").items()
+        data["contributions"] = {
+            partner: PartnerContribution.from_json(value)
+            for partner, value in data["contributions"].items()
         }
-        return cls(contributions=contributions, **data)
+        if tuple(data) == MERGE_RECORD_FIELDS:
+            return cls(*data.values())
+        return cls(**data)
+
+
+MERGE_RECORD_FIELDS = field_names(MergeRecord)

@@ -140,7 +140,7 @@ class PipelineWatch:
                 body = orjson.loads(value)
                 if "tick" in body:
                     return  # correlate's own time-based tick, not a partner's contribution
-                contribution = Contribution(**body)
+                contribution = Contribution.from_json(body)
                 self.metrics.records.labels("admit", contribution.partner).inc()
                 waited = timestamp_ms / 1000 - parse(contribution.received).timestamp()
                 self.metrics.latency.observe(max(waited, 0.0))

@@ -62,7 +62,7 @@ def correlate_message(
         ticked = apply_tick(record, body["tick"], body["now"])
         record, material = (ticked or record), ticked is not None
     else:
-        record, material = merge(record, Contribution(**body))
+        record, material = merge(record, Contribution.from_json(body))
     record.applied_offset = offset
     encoded = record.to_bytes()
     records[key] = encoded
