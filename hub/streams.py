@@ -73,6 +73,10 @@ class Outbox:
                     self._producers[name] = producer
         return self._producers[name]
 
+    def started_producer(self) -> AIOKafkaProducer | None:
+        """The lanes' producer if started (``producer`` starts it, with a wait)."""
+        return self._producers.get("batches")
+
     def known_partition(self, topic: str, key: bytes) -> int | None:
         """``partition`` without a wait, once the topic's partitions are known (else None)."""
         partitions = self._partitions.get(topic)
@@ -112,26 +116,64 @@ COMPRESS_ABOVE = 256 * 1024
 
 class Lane:
     """One stage's (or the sweep's) pending output on the shared producer; its ``flush`` waits
-    for its own."""
+    for its own.
+
+    ``send`` only adds, without a wait (a stage sends eight messages an indicator, and an
+    ``await`` each cost more than the append); ``dispatch`` writes. A message ``send`` cannot
+    place at once - its topic's partitions not yet known, the producer not yet started, or
+    too large for a batch - is held, in order, until ``dispatch``.
+    """
 
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
         self._open: dict[tuple[str, int], BatchBuilder] = {}
+        self._full: list[tuple[str, int, BatchBuilder]] = []  # filled, in the order they filled
+        # (topic, key, value, partition or None): what send could not place.
+        self._held: list[tuple[str, bytes, bytes, int | None]] = []
+        # A topic with a message held takes its next ones behind it, so order holds.
+        self._held_topics: set[str] = set()
         # (topic, partition, records, future of the write's RecordMetadata)
         self._sent: list[tuple[str, int, int, asyncio.Future[Any]]] = []
 
-    async def send(
-        self, topic: str, key: bytes, value: bytes, *, partition: int | None = None
-    ) -> None:
-        """Add one message; it is written by the next ``flush`` at the latest.
+    def send(self, topic: str, key: bytes, value: bytes, *, partition: int | None = None) -> None:
+        """Add one message; the next ``dispatch`` writes it.
 
         Without ``partition`` the message goes where Kafka's default partitioner puts its key.
         """
+        producer = self._outbox.started_producer()
         if partition is None:
             partition = self._outbox.known_partition(topic, key)
+        if (
+            producer is None
+            or partition is None
+            or len(value) > COMPRESS_ABOVE
+            or topic in self._held_topics
+        ):
+            self._held.append((topic, key, value, partition))
+            self._held_topics.add(topic)
+            return
+        self._append(producer, topic, partition, key, value)
+
+    def _append(
+        self, producer: AIOKafkaProducer, topic: str, partition: int, key: bytes, value: bytes
+    ) -> None:
+        batch = self._open.get((topic, partition))
+        if batch is None:
+            batch = self._open[(topic, partition)] = producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None) is None:  # the batch is full
+            self._full.append((topic, partition, batch))
+            # A fresh batch takes any first message, however large; the broker judges it.
+            batch = self._open[(topic, partition)] = producer.create_batch()
+            batch.append(key=key, value=value, timestamp=None)
+
+    async def _place_held(self) -> None:
+        held, self._held, self._held_topics = self._held, [], set()
+        for topic, key, value, partition in held:
             if partition is None:
                 partition = await self._outbox.partition(topic, key)
-        if len(value) > COMPRESS_ABOVE:
+            if len(value) <= COMPRESS_ABOVE:
+                self._append(await self._outbox.producer(), topic, partition, key, value)
+                continue
             packed = await self._outbox.packed_producer()
             try:
                 future = await packed.send(topic, value, key=key, partition=partition)
@@ -140,19 +182,6 @@ class Lane:
                     f"a message for {topic}/{partition} was refused: {exc!r}"
                 ) from exc
             self._sent.append((topic, partition, 1, future))
-            return
-        batch = self._open.get((topic, partition))
-        if batch is None:
-            batch = await self._new_batch(topic, partition)
-        if batch.append(key=key, value=value, timestamp=None) is None:  # the batch is full
-            await self._send(topic, partition, batch)
-            # A fresh batch takes any first message, however large; the broker judges it.
-            batch = await self._new_batch(topic, partition)
-            batch.append(key=key, value=value, timestamp=None)
-
-    async def _new_batch(self, topic: str, partition: int) -> BatchBuilder:
-        batch = self._open[(topic, partition)] = (await self._outbox.producer()).create_batch()
-        return batch
 
     async def _send(self, topic: str, partition: int, batch: BatchBuilder) -> None:
         producer = await self._outbox.producer()
@@ -163,12 +192,21 @@ class Lane:
         except KafkaError as exc:
             raise OutboxError(f"a batch for {topic}/{partition} was refused: {exc!r}") from exc
 
+    async def _send_full(self) -> None:
+        full, self._full = self._full, []
+        for topic, partition, batch in full:
+            await self._send(topic, partition, batch)
+
     async def dispatch(self) -> Dispatched:
         """Hand every message added so far to the producer; the result says when written.
 
         The caller may go on adding (a next batch's output) while these are in flight: the
         producer keeps one request in flight per broker, so order per partition holds.
         """
+        # Filled batches first: they hold a partition's earliest messages.
+        await self._send_full()
+        await self._place_held()
+        await self._send_full()  # any the held messages filled
         open_batches, self._open = self._open, {}
         for (topic, partition), batch in open_batches.items():
             await self._send(topic, partition, batch)

@@ -161,10 +161,10 @@ class HubWorker:
             # What admit writes in a batch is correlated in a later one.
             for tp, messages in batch.items():
                 if tp.topic == ingest and messages:
-                    await self.admit.handle(messages)
+                    self.admit.handle(messages)
             for tp, messages in batch.items():
                 if tp.topic != ingest and messages:
-                    await self.disseminate.handle(await self.correlate.handle(messages))
+                    await self.disseminate.handle(self.correlate.handle(messages))
             output = await self.lane.dispatch()
             # While this batch's output is in flight, the last one's is waited for: the
             # worker handles a batch during the broker's round trip instead of idling.
@@ -199,7 +199,7 @@ class HubWorker:
             await asyncio.sleep(self.context.settings.sweep_interval_s)
             try:
                 async with self.lock:
-                    await self.correlate.sweep(self.ticks)
+                    self.correlate.sweep(self.ticks)
                 await self.ticks.flush()
             except OutboxError:
                 self.correlate.ticks_lost()

@@ -70,23 +70,21 @@ def status_report(record: IngestRecord, admission: Admission) -> bytes:
     )
 
 
-async def send_admission(
+def send_admission(
     outbox: Lane, context: HubContext, record: IngestRecord, admission: Admission
 ) -> None:
     topics = context.topics
     for contribution in admission.contributions:
-        await outbox.send(topics.admitted, contribution.key.encode(), contribution.to_bytes())
+        outbox.send(topics.admitted, contribution.key.encode(), contribution.to_bytes())
     for rejection in admission.rejections:
-        await outbox.send(topics.rejected, rejection.partner.encode(), rejection.to_bytes())
+        outbox.send(topics.rejected, rejection.partner.encode(), rejection.to_bytes())
     for suppression in admission.suppressions:
         key = suppression.contribution.key.encode()
-        await outbox.send(topics.suppressed, key, suppression.to_bytes())
+        outbox.send(topics.suppressed, key, suppression.to_bytes())
     if record.origin.channel == TAXII_PUSH:
         # Only a TAXII POST has a status resource to complete; for files, pulled feeds and
         # the CLI a report would be written for nobody (rejections are on fusion.rejected).
-        await outbox.send(
-            topics.status, record.ingest_id.encode(), status_report(record, admission)
-        )
+        outbox.send(topics.status, record.ingest_id.encode(), status_report(record, admission))
 
 
 class AdmitStage:
@@ -96,7 +94,7 @@ class AdmitStage:
         self.context = context
         self.lane = lane
 
-    async def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+    def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
         context = self.context
         admitter = Admitter(agreements=context.agreements.current(), **context.admission_parts())
         for message in messages:
@@ -104,11 +102,9 @@ class AdmitStage:
                 message.value or b"", key=message.key, where=partial(_where, message)
             )
             if isinstance(record, Rejection):
-                await self.lane.send(
-                    context.topics.rejected, record.partner.encode(), record.to_bytes()
-                )
+                self.lane.send(context.topics.rejected, record.partner.encode(), record.to_bytes())
                 continue
-            await send_admission(self.lane, context, record, admitter.admit(record))
+            send_admission(self.lane, context, record, admitter.admit(record))
 
 
 def _where(message: ConsumerRecord[bytes, bytes]) -> tuple[str, str]:

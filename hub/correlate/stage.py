@@ -86,7 +86,7 @@ class CorrelateStage:
         self.dues = DueIndex()
         self._indexed_at = 0.0
 
-    async def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> list[MergeRecord]:
+    def handle(self, messages: list[ConsumerRecord[bytes, bytes]]) -> list[MergeRecord]:
         """Merge one partition's messages; the curated versions sent, for disseminate."""
         curated_topic = self.context.topics.curated
         records = self.table.partition(messages[0].partition)  # one partition per call
@@ -98,9 +98,9 @@ class CorrelateStage:
                 records, message.key, message.offset, message.value, self.dues
             )
             if version is not None:
-                await self.lane.send(curated_topic, message.key, version.encoded)
+                self.lane.send(curated_topic, message.key, version.encoded)
                 versions.append(version.record)
-        await self.table.write_changelog(self.lane)
+        self.table.write_changelog(self.lane)
         return versions
 
     def reindex(self) -> None:
@@ -108,7 +108,7 @@ class CorrelateStage:
         self.dues.rebuild(self.table.items())
         self._indexed_at = time.monotonic()
 
-    async def sweep(self, ticks: Lane) -> None:
+    def sweep(self, ticks: Lane) -> None:
         """Put a tick on ``ticks`` for each record due a time-based version."""
         if time.monotonic() - self._indexed_at > RESCAN_S:
             self.reindex()  # a safety net: the index is kept up to date as records change
@@ -122,7 +122,7 @@ class CorrelateStage:
             tick = due_tick(MergeRecord.from_bytes(stored), now)
             if tick is not None:
                 tick_message = Tick(key.decode(), tick, now).to_bytes()
-                await ticks.send(admitted, key, tick_message, partition=partition)
+                ticks.send(admitted, key, tick_message, partition=partition)
 
     def ticks_lost(self) -> None:
         """The last sweep's ticks were not written: they are found again next sweep."""

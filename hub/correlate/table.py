@@ -182,11 +182,11 @@ class MergeTable:
         for store in list(self._stores.values()):
             yield from store.items()
 
-    async def write_changelog(self, lane: Lane) -> None:
+    def write_changelog(self, lane: Lane) -> None:
         """Put the writes made since the last call on ``lane``, to their partitions."""
         pending, self.pending = self.pending, []
         for key, value, partition in pending:
-            await lane.send(self.changelog, key, value, partition=partition)
+            lane.send(self.changelog, key, value, partition=partition)
 
     def written(self, offsets: dict[tuple[str, int], int]) -> None:
         """Note the changelog offsets a flush reported as written."""

@@ -76,6 +76,6 @@ class DisseminateStage:
                     view = encoded[id(publication.stix)] = orjson.dumps(
                         publication.stix, option=orjson.OPT_SORT_KEYS
                     )
-                await lane.send(topic, key, view)
+                lane.send(topic, key, view)
             # Every decision is audited, also for an audience that gets nothing.
-            await lane.send(audit_topic, key, published.audit_message)
+            lane.send(audit_topic, key, published.audit_message)

@@ -50,7 +50,7 @@ async def write(table_: MergeTable, outbox: Outbox, rows: dict[bytes, tuple[int,
     lane = outbox.lane()
     for key, (partition, value) in rows.items():
         table_.partition(partition)[key] = value
-    await table_.write_changelog(lane)
+    table_.write_changelog(lane)
     table_.written(await lane.flush())
 
 
@@ -126,7 +126,7 @@ async def test_a_redelivered_contribution_repairs_a_write_the_changelog_missed(
     again = correlate_message(restarted.partition(0), key, 7, value)  # the re-delivery
     assert again is not None
     lane = outbox.lane()
-    await restarted.write_changelog(lane)
+    restarted.write_changelog(lane)
     restarted.written(await lane.flush())
     restarted.close()
     elsewhere = await holding(kafka_broker, changelog, tmp_path / "elsewhere")

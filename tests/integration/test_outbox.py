@@ -39,8 +39,8 @@ async def test_a_keyed_message_lands_where_kafkas_default_partitioner_puts_it(
     outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id=f"outbox-{tag}"))
     lane = outbox.lane()
     for key in keys:
-        await lane.send(f"outbox-{tag}", key, b"{}")
-        await lane.send(f"outbox3-{tag}", key, b"{}")
+        lane.send(f"outbox-{tag}", key, b"{}")
+        lane.send(f"outbox3-{tag}", key, b"{}")
     await lane.flush()
     await outbox.stop()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
@@ -73,13 +73,42 @@ async def test_flush_writes_everything_in_order_per_key(kafka_broker: KafkaBroke
     value = b"v" * 1000
     count = 3 * MAX_BATCH_BYTES // len(value)
     for n in range(count):
-        await lane.send(topic, f"k{n % 7}".encode(), value + str(n).encode())
+        lane.send(topic, f"k{n % 7}".encode(), value + str(n).encode())
     await lane.flush()
     await outbox.stop()
     seen: dict[bytes, list[int]] = {}
     async for m in read_topics(kafka_broker.bootstrap, topics=[topic]):
         seen.setdefault(m.key or b"", []).append(int(m.value[len(value) :]))
     assert sum(len(v) for v in seen.values()) == count
+    assert all(numbers == sorted(numbers) for numbers in seen.values())
+
+
+async def test_messages_held_until_a_topic_is_known_keep_their_order(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # A lane holds messages for a topic whose partitions it does not know yet; another lane
+    # learning them meanwhile must not let the first lane's later messages overtake its own
+    # held ones. And a message too large for a batch is held for its own producer.
+    tag = uuid.uuid4().hex[:8]
+    topic = f"held-{tag}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 2)
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id=f"held-{tag}"))
+    first, other = outbox.lane(), outbox.lane()
+    try:
+        for n in range(0, 100):
+            first.send(topic, f"k{n % 3}".encode(), str(n).encode())  # partitions unknown
+        other.send(topic, b"other", b"-1")
+        await other.flush()  # the outbox knows the topic's partitions now
+        for n in range(100, 200):
+            first.send(topic, f"k{n % 3}".encode(), str(n).encode())
+        await first.flush()
+    finally:
+        await outbox.stop()
+    seen: dict[bytes, list[int]] = {}
+    async for m in read_topics(kafka_broker.bootstrap, topics=[topic]):
+        seen.setdefault(m.key or b"", []).append(int(m.value))
+    assert seen.pop(b"other") == [-1]
+    assert sum(len(v) for v in seen.values()) == 200
     assert all(numbers == sorted(numbers) for numbers in seen.values())
 
 
@@ -96,7 +125,7 @@ async def test_batches_dispatched_before_the_last_is_written_keep_their_order(
     in_flight = []
     for batch in range(20):
         for n in range(batch * 300, (batch + 1) * 300):
-            await lane.send(topic, f"k{n % 3}".encode(), str(n).encode())
+            lane.send(topic, f"k{n % 3}".encode(), str(n).encode())
         in_flight.append(await lane.dispatch())  # not waited for before the next batch
     written = [await output.written() for output in in_flight]
     await outbox.stop()
@@ -119,10 +148,10 @@ async def test_a_message_the_broker_refuses_fails_the_flush_loudly(
     await ensure_topics(kafka_broker.bootstrap, [topic], 1)
     lane = outbox.lane()
     try:
-        await lane.send(topic, b"small", b"fine")
+        lane.send(topic, b"small", b"fine")
         with pytest.raises(OutboxError, match=topic):
             # Random bytes: even gzip-compressed it stays above the limit.
-            await lane.send(topic, b"k", os.urandom(2 * 1024 * 1024))
+            lane.send(topic, b"k", os.urandom(2 * 1024 * 1024))
             await lane.flush()
     finally:
         await outbox.stop()
@@ -137,8 +166,8 @@ async def test_a_large_message_goes_compressed_and_arrives_whole(kafka_broker: K
     large = b'{"objects": [' + b",".join([b'{"type": "indicator"}'] * 150_000) + b"]}"
     assert len(large) > 3 * 1024 * 1024
     try:
-        await lane.send(topic, b"before", b"small")
-        await lane.send(topic, b"large", large)
+        lane.send(topic, b"before", b"small")
+        lane.send(topic, b"large", large)
         await lane.flush()
     finally:
         await outbox.stop()
@@ -187,7 +216,7 @@ async def test_the_outbox_writes_lz4_batches_that_read_back_whole(
     }
     try:
         for key, value in sent.items():
-            await lane.send(topic, key, value, partition=0)
+            lane.send(topic, key, value, partition=0)
         await lane.flush()
     finally:
         await outbox.stop()
@@ -206,7 +235,7 @@ from hub.streams import Outbox, written_before_ack
 
 async def main(bootstrap, topic):
     lane = Outbox(HubSettings(broker=bootstrap, app_id="outbox-exit")).lane()
-    await lane.send(topic, b"k", os.urandom(2 * 1024 * 1024))
+    lane.send(topic, b"k", os.urandom(2 * 1024 * 1024))
     await written_before_ack(await lane.dispatch())  # as the worker waits for a batch
     print("acked")  # never reached
 
