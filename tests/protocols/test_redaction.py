@@ -9,10 +9,12 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.admit.admission import Admitter
 from hub.canonical import observable_from_pattern
-from protocols.pii import find_pii, luhn_valid
+from protocols.pii import find_pii, luhn_valid, might_hold_pii, spans_found
 from protocols.redaction import Redaction, redaction_secret
 from schemas.envelopes import IngestRecord, Origin
 from tests.protocols.builders import agreement
@@ -153,3 +155,72 @@ def test_an_escaped_quote_in_the_address_is_hashed_with_it() -> None:
     assert redacted(r"o\'brien@customers.example") == redacted(r"o\'brien@CUSTOMERS.example")
     assert redacted(r"o\'brien@customers.example") != redacted("obrien@customers.example")
     assert "brien" not in redacted(r"o\'brien@customers.example")
+
+
+# Pieces PII is made of, and near misses, for the quick look's property test below.
+_PIECES = [
+    "a",
+    "Z",
+    "7",
+    "0",
+    "4111",
+    "1111",
+    " ",
+    "-",
+    ".",
+    "@",
+    "%40",
+    "://",
+    "'",
+    ":",
+    "=",
+    "#",
+    "x@example.com",
+    "bob",
+    "account no",
+    "acct",
+    "konto",
+    "user",
+    "login",
+    "uid",
+    "DE89",
+    "3704",
+    "0044",
+    "0532",
+    "013000",
+    "12-34-56 ",
+    "12345678",
+    "pii-email-",
+    "0" * 32,
+    "https://",
+    "\n",
+    "é",
+]
+_CLASS_SETS = [
+    frozenset(c)
+    for c in (
+        {"email"},
+        {"card-number"},
+        {"account-number"},
+        {"user-account"},
+        {"person-name"},
+        {"email", "account-number", "card-number"},
+        {"email", "account-number", "card-number", "person-name", "user-account"},
+    )
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(_PIECES), max_size=14).map("".join),
+    classes=st.sampled_from(_CLASS_SETS),
+)
+def test_the_quick_look_never_passes_over_text_that_holds_pii(
+    text: str, classes: frozenset[str]
+) -> None:
+    # find_pii first searches every finder of the classes at once and stops if none
+    # matches: it must never stop where the finders, run one by one, find a span.
+    found = spans_found(text, classes)
+    if found:
+        assert might_hold_pii(text, classes)
+    assert find_pii(text, classes) == found
