@@ -34,7 +34,9 @@ class DisseminateStage:
     def __init__(self, context: HubContext, lane: Lane) -> None:
         self.context = context
         self.lane = lane
-        self._topics: dict[tuple[Audience, str], str] = {}
+        # (audience kind, audience name, crime code) -> topic: strings hash in C, where the
+        # frozen Audience's generated __hash__ runs as Python, once per view.
+        self._topics: dict[tuple[str, str, str], str] = {}
         self._plans: PublicationPlans | None = None
 
     async def _new_topic(self, audience: Audience, crime_code: str) -> str:
@@ -47,7 +49,7 @@ class DisseminateStage:
         topic = audience_topic(self.context.topics, audience, crime_code)
         settings = self.context.settings
         await ensure_topics(settings.broker, [topic], settings.partitions)
-        self._topics[(audience, crime_code)] = topic
+        self._topics[(audience.kind, audience.name, crime_code)] = topic
         return topic
 
     async def handle(self, versions: list[MergeRecord]) -> None:
@@ -68,7 +70,8 @@ class DisseminateStage:
             for publication in published.publications:
                 if publication.stix is None:
                     continue
-                topic = self._topics.get((publication.audience, publication.crime_code))
+                audience = publication.audience
+                topic = self._topics.get((audience.kind, audience.name, publication.crime_code))
                 if topic is None:
                     topic = await self._new_topic(publication.audience, publication.crime_code)
                 view = encoded.get(id(publication.stix))

@@ -17,6 +17,7 @@ from hub.admit.warninglists import (
     KnownBenignSettings,
     NetworkRanges,
     Warninglist,
+    _Substrings,
     shipped_index,
     shipped_lists,
 )
@@ -222,3 +223,22 @@ def test_network_ranges_agree_with_the_reference_on_every_shipped_cidr_list() ->
         assert len(probes) > 10_000
         for address in probes:
             assert ranges.find(address) == innermost(networks[version], bits, address)
+
+
+_SUBSTRING_ENTRIES = ["any.run", "analyze.intezer", "run", "52.168.52.134", "x.y", "a"]
+
+
+@given(
+    text=st.lists(
+        st.sampled_from([*_SUBSTRING_ENTRIES, ".", "any", "intezer", "52.168", "b", "7"]),
+        max_size=8,
+    ).map("".join)
+)
+def test_the_substring_search_answers_as_its_automaton_walked_alone(text: str) -> None:
+    # The quick look (one regex search for any entry) only skips the walk where it would
+    # find nothing.
+    substrings = _Substrings()
+    for list_index, entry in enumerate(_SUBSTRING_ENTRIES):
+        substrings.add(entry, list_index)
+    substrings.build()
+    assert substrings.first(text) == substrings.walk(text)
