@@ -13,7 +13,7 @@ import orjson
 
 from schemas.envelopes import field_names
 
-# Both classes write their ``__init__`` out (``init=False``) and are read back from positional
+# Both classes write their ``__init__`` and ``as_json`` out and are read back from positional
 # arguments, as schemas/envelopes.py says why.
 
 
@@ -79,6 +79,29 @@ class PartnerContribution:
         self.description = description
         self.malware_family = malware_family
         self.embargo_until = embargo_until
+
+    def as_json(self) -> dict[str, Any]:
+        """Every field, in order: what orjson writes for the dataclass."""
+        return {
+            "partner": self.partner,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "object_id": self.object_id,
+            "created": self.created,
+            "modified": self.modified,
+            "confidence": self.confidence,
+            "markings": self.markings,
+            "crime_code": self.crime_code,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "revoked": self.revoked,
+            "indicator_types": self.indicator_types,
+            "labels": self.labels,
+            "name": self.name,
+            "description": self.description,
+            "malware_family": self.malware_family,
+            "embargo_until": self.embargo_until,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PartnerContribution:
@@ -162,8 +185,27 @@ class MergeRecord:
             self.applied_offset,
         )
 
+    def as_json(self) -> dict[str, Any]:
+        """Every field, in order: what orjson writes for the dataclass."""
+        return {
+            "key": self.key,
+            "observable_type": self.observable_type,
+            "observable_value": self.observable_value,
+            "pattern": self.pattern,
+            "indicator_id": self.indicator_id,
+            "contributions": {p: c.as_json() for p, c in self.contributions.items()},
+            "version": self.version,
+            "created": self.created,
+            "modified": self.modified,
+            "confidence": self.confidence,
+            "revoked": self.revoked,
+            "expired": self.expired,
+            "changes": self.changes,
+            "applied_offset": self.applied_offset,
+        }
+
     def to_bytes(self) -> bytes:
-        return orjson.dumps(self)  # orjson serialises dataclasses natively, fast
+        return orjson.dumps(self.as_json())
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> MergeRecord:
