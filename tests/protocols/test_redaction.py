@@ -224,3 +224,43 @@ def test_the_quick_look_never_passes_over_text_that_holds_pii(
     if found:
         assert might_hold_pii(text, classes)
     assert find_pii(text, classes) == found
+
+
+_PATHS = [
+    "ipv4-addr:value",
+    "email-addr:value",
+    "user-account:user_id",
+    "user-account:account_login",
+    "user-account:display_name",
+    "url:value",
+    "file:hashes.'SHA-256'",
+    "x-custom:name",
+]
+
+
+def _quoted(body: str) -> str:
+    return "'" + body.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    comparisons=st.lists(
+        st.tuples(
+            st.sampled_from(_PATHS),
+            st.lists(st.sampled_from([*_PIECES, "\\", "'", "b'"]), max_size=8).map("".join),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    classes=st.sampled_from(_CLASS_SETS),
+)
+def test_the_quick_look_at_a_pattern_never_passes_over_a_constant_that_changes(
+    comparisons: list[tuple[str, str]], classes: frozenset[str]
+) -> None:
+    # redact_pattern first asks whether any constant could change and returns the pattern
+    # as it is if none can; tokenising and judging each constant must agree.
+    pattern = " AND ".join(f"[{path} = {_quoted(body)}]" for path, body in comparisons)
+    redaction = Redaction(b"k" * 32)
+    assert redaction.redact_pattern(pattern, classes) == redaction.redact_each_constant(
+        pattern, classes
+    )
