@@ -118,10 +118,10 @@ class Lane:
     """One stage's (or the sweep's) pending output on the shared producer; its ``flush`` waits
     for its own.
 
-    ``send`` only adds, without a wait (a stage sends eight messages an indicator, and an
-    ``await`` each cost more than the append); ``dispatch`` writes. A message ``send`` cannot
-    place at once - its topic's partitions not yet known, the producer not yet started, or
-    too large for a batch - is held, in order, until ``dispatch``.
+    ``send`` only adds, without a wait (a stage sends about eight messages an indicator, and
+    an ``await`` each went through a coroutine's send protocol); ``dispatch`` writes. A
+    message ``send`` cannot place at once - its topic's partitions not yet known, the producer
+    not yet started, or too large for a batch - is held, in order, until ``dispatch``.
     """
 
     def __init__(self, outbox: Outbox) -> None:
