@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 
 
 def encode_payload(raw: bytes) -> tuple[str, bool]:
@@ -42,9 +43,17 @@ TAXII_PUSH = "taxii-push"
 # fields one ``getattr`` at a time, four times slower than it writes the same dict.
 
 
-def field_names(cls: type) -> tuple[str, ...]:
-    """A dataclass's fields in order, as orjson writes its instances."""
-    return tuple(f.name for f in fields(cls))
+_field_names: dict[type, tuple[str, ...]] = {}
+
+
+def read_fields(cls: type[T], data: JSON) -> T:
+    """``cls(**data)``, from positional arguments when ``data`` holds every field in order."""
+    names = _field_names.get(cls)
+    if names is None:
+        names = _field_names[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    if tuple(data) == names:
+        return cls(*data.values())
+    return cls(**data)
 
 
 @dataclass(slots=True, init=False)
@@ -70,12 +79,7 @@ class Origin:
 
     @classmethod
     def from_json(cls, data: JSON) -> Origin:
-        if tuple(data) == ORIGIN_FIELDS:
-            return cls(*data.values())
-        return cls(**data)
-
-
-ORIGIN_FIELDS = field_names(Origin)
+        return read_fields(cls, data)
 
 
 @dataclass(slots=True, init=False)
@@ -122,13 +126,9 @@ class IngestRecord:
     @classmethod
     def from_bytes(cls, raw: bytes) -> IngestRecord:
         data = orjson.loads(raw)
-        if (
-            isinstance(data, dict)
-            and tuple(data) == INGEST_RECORD_FIELDS
-            and isinstance(data["origin"], dict)
-        ):
-            data["origin"] = Origin.from_json(data["origin"])
-            return cls(*data.values())
+        if isinstance(data, dict) and isinstance(data.get("origin"), dict):
+            data["origin"] = Origin.from_json(data["origin"])  # in its place: order holds
+            return read_fields(cls, data)
         origin = data.pop("origin", None) or {"channel": "cli"}
         return cls(origin=Origin(**origin), **data)
 
@@ -151,9 +151,6 @@ class IngestRecord:
 
     def raw(self) -> bytes:
         return decode_payload(self.payload, self.payload_base64)
-
-
-INGEST_RECORD_FIELDS = field_names(IngestRecord)
 
 
 @dataclass(slots=True)
@@ -284,9 +281,7 @@ class Contribution:
 
     @classmethod
     def from_json(cls, data: JSON) -> Contribution:
-        if tuple(data) == CONTRIBUTION_FIELDS:
-            return cls(*data.values())
-        return cls(**data)
+        return read_fields(cls, data)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Contribution:
@@ -322,9 +317,6 @@ class Contribution:
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self.as_json())
-
-
-CONTRIBUTION_FIELDS = field_names(Contribution)
 
 
 @dataclass(slots=True)

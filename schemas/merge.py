@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from schemas.envelopes import field_names
+from schemas.envelopes import read_fields
 
 # Both classes write their ``__init__`` and ``as_json`` out and are read back from positional
 # arguments, as schemas/envelopes.py says why.
@@ -105,12 +105,7 @@ class PartnerContribution:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PartnerContribution:
-        if tuple(data) == PARTNER_CONTRIBUTION_FIELDS:
-            return cls(*data.values())
-        return cls(**data)
-
-
-PARTNER_CONTRIBUTION_FIELDS = field_names(PartnerContribution)
+        return read_fields(cls, data)
 
 
 @dataclass(slots=True, init=False)
@@ -214,9 +209,4 @@ class MergeRecord:
             partner: PartnerContribution.from_json(value)
             for partner, value in data["contributions"].items()
         }
-        if tuple(data) == MERGE_RECORD_FIELDS:
-            return cls(*data.values())
-        return cls(**data)
-
-
-MERGE_RECORD_FIELDS = field_names(MergeRecord)
+        return read_fields(cls, data)
