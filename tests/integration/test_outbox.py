@@ -25,6 +25,14 @@ async def partitions_by_key(bootstrap: str, topic: str) -> dict[bytes, int]:
     return {m.key: m.partition async for m in read_topics(bootstrap, topics=[topic]) if m.key}
 
 
+async def numbers_by_key(bootstrap: str, topic: str, prefix: int = 0) -> dict[bytes, list[int]]:
+    """Per key, the numbers its messages end with (after ``prefix`` bytes), in topic order."""
+    seen: dict[bytes, list[int]] = {}
+    async for m in read_topics(bootstrap, topics=[topic]):
+        seen.setdefault(m.key or b"", []).append(int(m.value[prefix:]))
+    return seen
+
+
 async def test_a_keyed_message_lands_where_kafkas_default_partitioner_puts_it(
     kafka_broker: KafkaBroker,
 ) -> None:
@@ -76,9 +84,7 @@ async def test_flush_writes_everything_in_order_per_key(kafka_broker: KafkaBroke
         lane.send(topic, f"k{n % 7}".encode(), value + str(n).encode())
     await lane.flush()
     await outbox.stop()
-    seen: dict[bytes, list[int]] = {}
-    async for m in read_topics(kafka_broker.bootstrap, topics=[topic]):
-        seen.setdefault(m.key or b"", []).append(int(m.value[len(value) :]))
+    seen = await numbers_by_key(kafka_broker.bootstrap, topic, prefix=len(value))
     assert sum(len(v) for v in seen.values()) == count
     assert all(numbers == sorted(numbers) for numbers in seen.values())
 
@@ -104,9 +110,7 @@ async def test_messages_held_until_a_topic_is_known_keep_their_order(
         await first.flush()
     finally:
         await outbox.stop()
-    seen: dict[bytes, list[int]] = {}
-    async for m in read_topics(kafka_broker.bootstrap, topics=[topic]):
-        seen.setdefault(m.key or b"", []).append(int(m.value))
+    seen = await numbers_by_key(kafka_broker.bootstrap, topic)
     assert seen.pop(b"other") == [-1]
     assert sum(len(v) for v in seen.values()) == 200
     assert all(numbers == sorted(numbers) for numbers in seen.values())
@@ -129,9 +133,7 @@ async def test_batches_dispatched_before_the_last_is_written_keep_their_order(
         in_flight.append(await lane.dispatch())  # not waited for before the next batch
     written = [await output.written() for output in in_flight]
     await outbox.stop()
-    seen: dict[bytes, list[int]] = {}
-    async for m in read_topics(kafka_broker.bootstrap, topics=[topic]):
-        seen.setdefault(m.key or b"", []).append(int(m.value))
+    seen = await numbers_by_key(kafka_broker.bootstrap, topic)
     assert sum(len(v) for v in seen.values()) == 6000
     assert all(numbers == sorted(numbers) for numbers in seen.values())
     # Each write reports where its last message landed, later batches further on.
