@@ -19,7 +19,7 @@ from hub.timestamps import format_ms
 
 StixObject = dict[str, Any]
 
-_EPOCH = re.compile(r"^\d{9,11}(\.\d+)?$")
+_EPOCH = re.compile(r"^[0-9]{9,11}(\.[0-9]+)?$")
 
 
 def object_id(object_type: str, *parts: object) -> str:

@@ -45,7 +45,7 @@ COMPARISON_RE: Final = re.compile(_COMPARISON)
 _OPEN_RE: Final = re.compile(rf"\[{_WS}*")
 _JOIN_RE: Final = re.compile(rf"{_WS}+(?:AND|OR){_WS}+")
 _CLOSE_RE: Final = re.compile(rf"{_WS}*\]")
-_PATH_STEP_RE: Final = re.compile(rf"{_STRING}|{_NAME}|\[(?:\d+|\*)\]")
+_PATH_STEP_RE: Final = re.compile(rf"{_STRING}|{_NAME}|\[(?:[0-9]+|\*)\]")
 _ESCAPE_RE: Final = re.compile(r"\\(.)")
 
 

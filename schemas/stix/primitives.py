@@ -37,10 +37,10 @@ UUID_RE: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
 )
 # §2.15: YYYY-MM-DDTHH:mm:ss[.s+]Z; the day-of-month and leap second are
-# checked in code.
+# checked in code. Digits are ASCII 0-9 (RFC 3339 DIGIT): `\d` would also take "２０２４".
 TIMESTAMP_RE: Final = re.compile(
-    r"(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)"
-    r"(?:\.(\d+))?Z"
+    r"([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)(?:\.([0-9]+))?Z"
 )
 # §11.1 custom property names, with §3.1's "begins with an alpha character".
 PROPERTY_NAME_RE: Final = re.compile(r"[a-z][a-z0-9_]{2,249}")
