@@ -37,6 +37,7 @@ NATIVE_MODULES: tuple[str, ...] = (
     "hub.disseminate.audiences",
     "hub.disseminate.stage",
     "hub.disseminate.views",
+    "hub.record_batches",
     "hub.streams",
     "protocols.audience",
     "protocols.decision",

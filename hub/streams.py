@@ -9,10 +9,10 @@ from typing import Any, NoReturn
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.producer.message_accumulator import BatchBuilder
 
 from hub.kafka_codec import use_fast_lz4
 from hub.partitioner import key_hash
+from hub.record_batches import OutboxBatch
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,8 @@ class Lane:
 
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
-        self._open: dict[tuple[str, int], BatchBuilder] = {}
-        self._full: list[tuple[str, int, BatchBuilder]] = []  # filled, in the order they filled
+        self._open: dict[tuple[str, int], OutboxBatch] = {}
+        self._full: list[tuple[str, int, OutboxBatch]] = []  # filled, in the order they filled
         # (topic, key, value, partition or None): what send could not place.
         self._held: list[tuple[str, bytes, bytes, int | None]] = []
         # A topic with a message held takes its next ones behind it, so order holds.
@@ -152,19 +152,17 @@ class Lane:
             self._held.append((topic, key, value, partition))
             self._held_topics.add(topic)
             return
-        self._append(producer, topic, partition, key, value)
+        self._append(topic, partition, key, value)
 
-    def _append(
-        self, producer: AIOKafkaProducer, topic: str, partition: int, key: bytes, value: bytes
-    ) -> None:
+    def _append(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
         batch = self._open.get((topic, partition))
         if batch is None:
-            batch = self._open[(topic, partition)] = producer.create_batch()
-        if batch.append(key=key, value=value, timestamp=None) is None:  # the batch is full
+            batch = self._open[(topic, partition)] = OutboxBatch(MAX_BATCH_BYTES)
+        if not batch.add(key, value):  # the batch is full
             self._full.append((topic, partition, batch))
             # A fresh batch takes any first message, however large; the broker judges it.
-            batch = self._open[(topic, partition)] = producer.create_batch()
-            batch.append(key=key, value=value, timestamp=None)
+            batch = self._open[(topic, partition)] = OutboxBatch(MAX_BATCH_BYTES)
+            batch.add(key, value)
 
     async def _place_held(self) -> None:
         held, self._held, self._held_topics = self._held, [], set()
@@ -172,7 +170,8 @@ class Lane:
             if partition is None:
                 partition = await self._outbox.partition(topic, key)
             if len(value) <= COMPRESS_ABOVE:
-                self._append(await self._outbox.producer(), topic, partition, key, value)
+                await self._outbox.producer()  # started before its batches are sent
+                self._append(topic, partition, key, value)
                 continue
             packed = await self._outbox.packed_producer()
             try:
@@ -183,7 +182,7 @@ class Lane:
                 ) from exc
             self._sent.append((topic, partition, 1, future))
 
-    async def _send(self, topic: str, partition: int, batch: BatchBuilder) -> None:
+    async def _send(self, topic: str, partition: int, batch: OutboxBatch) -> None:
         producer = await self._outbox.producer()
         try:
             records = batch.record_count()
