@@ -50,6 +50,8 @@ def attribution_ref(partner: str, agreement: PartnerAgreement | None, *, hub_ide
 
 
 def _min_ts(values: list[str]) -> str:
+    if len(values) == 1:  # most indicators have one contributor: no key to work out
+        return values[0]
     return min(values, key=parse)
 
 

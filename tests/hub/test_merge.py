@@ -4,8 +4,10 @@ from dataclasses import replace
 
 from hub.correlate.confidence import noisy_or
 from hub.correlate.merge import expire, merge
+from hub.timestamps import later_by_ms
 from schemas.envelopes import Contribution
 from schemas.merge import MergeRecord
+from schemas.stix.primitives import timestamp_defect
 
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 
@@ -147,3 +149,17 @@ def test_ticks_cut_time_based_versions() -> None:
     assert record == released.record
     assert record.changes == ["embargo-release"]
     assert record.modified == "2026-11-01T12:00:00.000Z"
+
+
+def test_a_leap_second_merges_in_order_and_stays_a_valid_timestamp() -> None:
+    # STIX 2.1 §2.15 allows 23:59:60, which validation admits; datetime has no second 60,
+    # and the merge once raised on it - for ever, on every re-delivery of the message.
+    leap = "2016-12-31T23:59:60.500Z"
+    record, material = merge(None, contribution("isp-a", created=leap, modified=leap))
+    assert material and record.modified == leap
+    later, material = merge(record, contribution("bank-b", modified="2017-01-01T00:00:00.000Z"))
+    assert material and later.modified == "2017-01-01T00:00:00.000Z"
+    earlier = "2016-12-31T23:59:59.000Z"
+    again, material = merge(record, contribution("bank-b", created=earlier, modified=earlier))
+    assert material and again.modified == later_by_ms(leap)
+    assert timestamp_defect(again.modified) is None
