@@ -154,11 +154,47 @@ def might_hold_pii(text: str, classes: frozenset[str]) -> bool:
     indicator's labels, an address in its pattern - holds nothing, and the hub redacts every
     object of a partner whose agreement says so).
     """
+    if not _shape_allows(text, classes):
+        return False
     finder = _any_finder.get(classes)
     if finder is None and classes not in _any_finder:
         branches = [_alternative(f) for c in sorted(classes) for f in _CLASS_FINDERS.get(c, ())]
         finder = _any_finder[classes] = re.compile("|".join(branches)) if branches else None
     return finder is not None and finder.search(text) is not None
+
+
+def _shape_allows(text: str, classes: frozenset[str]) -> bool:
+    """False only where no finder of ``classes`` can match: ASCII ``text`` that lacks what
+    each one needs at the least (an '@' for an address, 13 digits for a card, ...).
+
+    A few scans of the string in C, where the alternation in ``might_hold_pii`` tries every
+    finder at every position (15 us for an indicator's 32-character pattern here).
+    """
+    if not text.isascii():
+        return True  # \d, \w and (?i) reach beyond ASCII: the finders judge
+    digits = 0
+    for digit in "0123456789":
+        digits += text.count(digit)
+    lowered = text.lower()
+    if "email" in classes and ("@" in text or "%40" in text):
+        return True
+    if "card-number" in classes and digits >= 13:
+        return True
+    if "account-number" in classes and digits >= 2:
+        if lowered != text:  # an IBAN starts with two capitals
+            return True
+        if "acc" in lowered or "a/c" in lowered or "konto" in lowered:  # a labelled number
+            return True
+        if digits >= 14 and "-" in text:  # sort code and account number
+            return True
+    if "user-account" in classes:
+        if "://" in text and "@" in text:  # a URL's user-info
+            return True
+        if ("=" in text or ":" in text) and (
+            "user" in lowered or "login" in lowered or "uid" in lowered
+        ):
+            return True
+    return False
 
 
 def find_pii(text: str, classes: frozenset[str]) -> list[PiiSpan]:

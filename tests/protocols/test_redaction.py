@@ -178,10 +178,15 @@ _PIECES = [
     "x@example.com",
     "bob",
     "account no",
+    "Account No",
+    "a/c",
+    "A/C",
     "acct",
     "konto",
     "user",
+    "USER",
     "login",
+    "Login",
     "uid",
     "DE89",
     "3704",
@@ -264,3 +269,31 @@ def test_the_quick_look_at_a_pattern_never_passes_over_a_constant_that_changes(
     assert redaction.redact_pattern(pattern, classes) == redaction.redact_each_constant(
         pattern, classes
     )
+
+
+# The least text each finder matches (and a few spellings): the quick look's cheap checks
+# of what a finder needs must let every one through.
+_LEAST_MATCHES = [
+    ("email", "x@example.com"),
+    ("email", "q=bob%40example.com"),
+    ("card-number", "4222222222222"),
+    ("account-number", "DE89370400440532013000"),
+    ("account-number", "DE89 3704 0044 0532 0130 00"),
+    ("account-number", "a/c 123456"),
+    ("account-number", "acct# 12-34-56"),
+    ("account-number", "konto 123456"),
+    ("account-number", "12-34-56 12345678"),
+    ("user-account", "https://bob:pw@example.com/"),
+    ("user-account", "user=bob"),
+    ("user-account", "USER_ID: bob"),
+    ("user-account", "login:bob"),
+    ("user-account", "uid=7"),
+]
+
+
+@pytest.mark.parametrize(("pii_class", "text"), _LEAST_MATCHES)
+def test_the_quick_look_passes_the_least_match_of_every_finder(pii_class: str, text: str) -> None:
+    classes = frozenset({pii_class})
+    assert any(span.pii_class == pii_class for span in spans_found(text, classes)), text
+    assert might_hold_pii(text, classes)
+    assert might_hold_pii(f"[x:y = '{text}']", classes)
