@@ -75,13 +75,14 @@ def later_by_ms(value: str, ms: int = 1) -> str:
 
 def in_ms_form(value: str) -> bool:
     """Whether a valid timestamp is written as ``format_ms`` writes it (then it is its own
-    normal form): ``YYYY-MM-DDTHH:mm:ss.sssZ``."""
-    return len(value) == 24 and value[19] == "." and value[23] == "Z"
+    normal form): ``YYYY-MM-DDTHH:mm:ss.sssZ``, and not in a leap second, which the store and
+    other readers built on datetime cannot read (``format_ms`` writes it as 23:59:59.999)."""
+    return len(value) == 24 and value[19] == "." and value[23] == "Z" and value[17:19] != "60"
 
 
 def max_ts(values: list[str]) -> str:
     """The latest of ``values`` (valid timestamps), written as ``format_ms`` writes it."""
     latest = values[0] if len(values) == 1 else max(values, key=parse)
     # Most are in that form already (the hub's own, and most partners'): neither parsed nor
-    # formatted again. A leap second stays 23:59:60 then, as valid as it came.
+    # formatted again.
     return latest if in_ms_form(latest) else format_ms(parse(latest))

@@ -48,7 +48,9 @@ def test_a_leap_second_parses_between_the_second_before_and_the_next_minute() ->
     before, leap = parse("2016-12-31T23:59:59.999Z"), parse("2016-12-31T23:59:60.250Z")
     assert before < leap < parse("2017-01-01T00:00:00.000Z")
     assert parse("2016-12-31T23:59:60Z") == leap  # the fraction is not kept: no later instant
-    assert max_ts(["2016-12-31T23:59:59.999Z", "2016-12-31T23:59:60.250Z"]).endswith("60.250Z")
+    # The latest of them is written as datetime-based readers (the store) can read it.
+    assert max_ts(["2016-12-31T23:59:59.000Z", "2016-12-31T23:59:60.250Z"]).endswith("59.999Z")
+    assert max_ts(["2016-12-31T23:59:60.250Z"]) == "2016-12-31T23:59:59.999Z"
 
 
 @given(st.datetimes(min_value=datetime(1, 1, 2), timezones=st.just(UTC)))
