@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import orjson
 
 from hub.kafka_io import IngestProducer, new_ingest_record, read_topics
+from hub.quarantine import ADMITTED_FORMAT, CURATED_FORMAT, REPUBLISH, context_key
 from hub.timestamps import now_ms
 from hub.topics import Topics
-from schemas.envelopes import Origin, Rejection, decode_payload
+from schemas.envelopes import IngestRecord, Origin, Rejection, Tick, decode_payload
 
 
 @dataclass(slots=True)
@@ -46,26 +47,32 @@ async def list_rejected(
 
 
 async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]) -> int:
-    """Re-ingest rejected records as they were received; each is marked replayed once."""
+    """Put rejected records back where they were refused; each is marked replayed once.
+
+    A partner's record is re-ingested as it was received. What correlate or disseminate
+    quarantined (``hub/quarantine.py``) goes back onto ``fusion.admitted``: the message
+    itself under its key, or, for a curated version, a tick asking correlate to publish the
+    record's current version again.
+    """
     count = 0
     async with IngestProducer(bootstrap, topics.ingest) as producer:
         for rejection in rejections:
-            record = new_ingest_record(
-                rejection.partner,
-                decode_payload(rejection.payload, rejection.payload_base64),
-                origin=Origin(
-                    channel="replay",
-                    name=rejection.origin.name,
-                    line=rejection.origin.line,
-                ),
-                format=rejection.format,
-                context=rejection.context,
-                replay_of=rejection.rejection_id,
-            )
-            await producer.send(record)
+            if rejection.format == ADMITTED_FORMAT:
+                replayed_as = rejection.ingest_id
+                payload = decode_payload(rejection.payload, rejection.payload_base64)
+                await producer.send_to(topics.admitted, context_key(rejection.context), payload)
+            elif rejection.format == CURATED_FORMAT:
+                replayed_as = rejection.ingest_id
+                key = context_key(rejection.context)
+                tick = Tick(key.decode("utf-8"), REPUBLISH, now_ms())
+                await producer.send_to(topics.admitted, key, tick.to_bytes())
+            else:
+                record = _ingest_again(rejection)
+                replayed_as = record.ingest_id
+                await producer.send(record)
             marker = {
                 "rejection_id": rejection.rejection_id,
-                "ingest_id": record.ingest_id,
+                "ingest_id": replayed_as,
                 "replayed_at": now_ms(),
             }
             await producer.send_to(
@@ -74,3 +81,14 @@ async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]
             count += 1
         await producer.flush()
     return count
+
+
+def _ingest_again(rejection: Rejection) -> IngestRecord:
+    return new_ingest_record(
+        rejection.partner,
+        decode_payload(rejection.payload, rejection.payload_base64),
+        origin=Origin(channel="replay", name=rejection.origin.name, line=rejection.origin.line),
+        format=rejection.format,
+        context=rejection.context,
+        replay_of=rejection.rejection_id,
+    )

@@ -63,7 +63,7 @@ def read_fields(cls: type[T], data: JSON) -> T:
 class Origin:
     """Where a record came from inside a partner's delivery (file and line, TAXII request)."""
 
-    channel: str  # taxii-push | taxii-pull | csv | misp | av-hashes | cli | replay
+    channel: str  # taxii-push | taxii-pull | csv | misp | av-hashes | cli | replay | pipeline
     name: str | None = None  # file name, URL or collection id
     line: int | None = None  # 1-based line number in a file feed
 

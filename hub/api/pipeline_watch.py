@@ -122,7 +122,7 @@ class PipelineWatch:
                 rejection = Rejection.from_bytes(value)
                 health = self.feed(rejection.partner)
                 health.rejected += 1
-                if rejection.origin.channel not in ("taxii-push", "cli", "replay"):
+                if rejection.origin.channel not in ("taxii-push", "cli", "replay", "pipeline"):
                     health.connector_errors += 1
                 self.metrics.rejects.labels(rejection.partner, rejection.reason.code).inc()
                 _keep(self.rejections, rejection.rejection_id, rejection)

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from hub import rejects
 from hub.cli.common import console, run, settings, topics
+from hub.quarantine import ADMITTED_FORMAT, CURATED_FORMAT
 
 app = typer.Typer(help="Rejected records: list them with reasons, replay them after a fix.")
 
@@ -56,7 +57,11 @@ def replay_command(
     reason: str | None = typer.Option(None, help="replay rejections with this reason code"),
     all_: bool = typer.Option(False, "--all", help="replay every pending rejection"),
 ) -> None:
-    """Re-ingest rejected records (each once) after the cause has been fixed."""
+    """Replay rejected records (each once) after the cause has been fixed.
+
+    A partner's record is re-ingested; a message correlate or disseminate kept back goes
+    onto fusion.admitted again (a curated version as a request to publish it anew).
+    """
     if not (rejection or partner or reason or all_):
         raise typer.BadParameter("name rejection ids, or --partner, --reason or --all")
     entries = run(
@@ -70,4 +75,8 @@ def replay_command(
         if not rejection or any(e.rejection.rejection_id.startswith(p) for p in rejection)
     ]
     count = run(rejects.replay(settings().broker, topics(), chosen))
-    console.print(f"replayed {count} rejected record(s) into {topics().ingest}")
+    pipeline = sum(r.format in (ADMITTED_FORMAT, CURATED_FORMAT) for r in chosen)
+    console.print(
+        f"replayed {count} rejected record(s): {count - pipeline} into {topics().ingest}, "
+        f"{pipeline} into {topics().admitted}"
+    )

@@ -10,11 +10,14 @@ and, as a safety net, every so often.
 from __future__ import annotations
 
 import heapq
+import logging
 from collections.abc import Iterable
 
 from hub.correlate.merge import next_due
 from hub.timestamps import parse
 from schemas.merge import MergeRecord
+
+log = logging.getLogger(__name__)
 
 
 class DueIndex:
@@ -27,11 +30,17 @@ class DueIndex:
 
     def note(self, key: bytes, record: MergeRecord) -> None:
         """Record (or forget) when ``key`` is next due, after its record changed."""
-        moment = next_due(record)
-        if moment is None:
+        try:
+            moment = next_due(record)
+            due = parse(moment).timestamp() if moment is not None else None
+        except (ValueError, TypeError) as exc:
+            # A record another hub version left in the table: it gets no tick rather than
+            # stopping the worker (a contribution to it is quarantined, hub/quarantine.py).
+            log.warning("merge record %r has no readable due moment: %s", key, exc)
+            due = None
+        if due is None:
             self._due.pop(key, None)
             return
-        due = parse(moment).timestamp()
         if self._due.get(key) != due:
             self._due[key] = due
             heapq.heappush(self._heap, (due, key))  # an older entry for key is now stale
@@ -51,4 +60,9 @@ class DueIndex:
         self._heap.clear()
         self._due.clear()
         for key, value in records:
-            self.note(key, MergeRecord.from_bytes(value))
+            try:
+                record = MergeRecord.from_bytes(value)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                log.warning("merge record %r is unreadable; it gets no tick: %s", key, exc)
+                continue
+            self.note(key, record)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from typing import NamedTuple
 
 import orjson
@@ -20,12 +20,24 @@ from hub.context import HubContext
 from hub.correlate.dues import DueIndex
 from hub.correlate.merge import apply_tick, due_tick, merge
 from hub.correlate.table import MergeTable
+from hub.quarantine import (
+    CORRELATION_FAILED,
+    REPUBLISH,
+    UNREADABLE_ADMITTED,
+    UnreadableChange,
+    admitted_rejection,
+    failure_detail,
+)
 from hub.streams import Lane
 from hub.timestamps import now_ms
 from schemas.envelopes import Contribution, Tick
 from schemas.merge import MergeRecord
+from schemas.stix.primitives import timestamp_defect
 
 log = logging.getLogger(__name__)
+
+# The sweep's two ticks and a replayed dissemination failure's (``hub/quarantine.py``).
+TICKS = frozenset({"expiry", "embargo-release", REPUBLISH})
 
 
 class Version(NamedTuple):
@@ -44,31 +56,136 @@ def correlate_message(
 ) -> Version | None:
     """Apply one fusion.admitted message to the table; the curated version to send, if any.
 
-    ``dues`` learns when the changed record is next due a time-based version.
+    ``dues`` learns when the changed record is next due a time-based version. Raises
+    ``UnreadableChange`` for a message that is not a contribution or tick for ``key``, and
+    whatever the merge raised on a hub bug; the table is then left as it was.
     """
-    stored = records.get(key)
+    return apply_step(records, key, next_step(records.get(key), key, offset, value), dues)
+
+
+def apply_step(
+    records: MutableMapping[bytes, bytes], key: bytes, step: Step, dues: DueIndex | None
+) -> Version | None:
+    """Write a step's record to the table; the version it sends, if any."""
+    if step.write is not None:
+        records[key] = step.write
+        if dues is not None and step.changed is not None:
+            dues.note(key, step.changed)
+    return step.version
+
+
+class Step(NamedTuple):
+    """What one message does: the bytes to store for its key, the record they hold if it
+    changed, and the version to send."""
+
+    write: bytes | None
+    changed: MergeRecord | None
+    version: Version | None
+
+
+def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> Step:
+    """The table's next state for ``key`` after one message: pure, so a failure in it
+    leaves the table as it was."""
     record = MergeRecord.from_bytes(stored) if stored is not None else None
     if record is not None and offset <= record.applied_offset:
         # Re-delivered after a crash: the version it produced may not have left, so send the
         # current one again - an exact duplicate at worst, never a loss. The record is
         # written again too: its changelog write may not have left either.
         assert stored is not None
-        records[key] = stored
-        return Version(stored, record) if record.version else None
-    body = orjson.loads(value)
-    if "tick" in body:
+        return Step(stored, None, Version(stored, record) if record.version else None)
+    change = read_change(key, value)
+    if isinstance(change, Tick):
         if record is None:
-            return None
-        ticked = apply_tick(record, body["tick"], body["now"])
+            return Step(None, None, None)
+        if change.tick == REPUBLISH:
+            # A replayed dissemination failure: the current version goes out again as it is.
+            assert stored is not None
+            return Step(None, None, Version(stored, record) if record.version else None)
+        ticked = apply_tick(record, change.tick, change.now)
         record, material = (ticked or record), ticked is not None
     else:
-        record, material = merge(record, Contribution.from_json(body))
+        record, material = merge(record, change)
     record.applied_offset = offset
     encoded = record.to_bytes()
-    records[key] = encoded
-    if dues is not None:
-        dues.note(key, record)
-    return Version(encoded, record) if material else None
+    return Step(encoded, record, Version(encoded, record) if material else None)
+
+
+def read_change(key: bytes, value: bytes) -> Contribution | Tick:
+    """The contribution or tick in a fusion.admitted message keyed ``key``."""
+    try:
+        body = orjson.loads(value)
+        if not isinstance(body, dict):
+            raise ValueError(f"a JSON {type(body).__name__}, not an object")
+        change: Contribution | Tick
+        if "tick" in body:
+            change = Tick(str(body["key"]), str(body["tick"]), str(body["now"]))
+        else:
+            change = Contribution.from_json(body)
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UnreadableChange(f"not a contribution or tick of this hub: {exc}") from exc
+    if change.key.encode() != key:
+        raise UnreadableChange(f"keyed {key!r} but about {change.key!r}")
+    defect = tick_defect(change) if isinstance(change, Tick) else contribution_defect(change)
+    if defect is not None:
+        raise UnreadableChange(defect)
+    return change
+
+
+def contribution_defect(contribution: Contribution) -> str | None:
+    """What admit guarantees and the merge and views rely on, checked again: a message
+    admit did not write could otherwise go into the table and fail every later version of
+    its observable (a timestamp the views cannot parse) or publish invalid STIX."""
+    c = contribution
+    defect = (
+        _stamp_defect("received", c.received)
+        or _stamp_defect("created", c.created)
+        or _stamp_defect("modified", c.modified)
+        or _stamp_defect("valid_from", c.valid_from)
+        or (_stamp_defect("valid_until", c.valid_until) if c.valid_until is not None else None)
+        or (
+            _stamp_defect("embargo_until", c.embargo_until) if c.embargo_until is not None else None
+        )
+    )
+    if defect is not None:
+        return defect
+    if not (_all_text(c.markings) and _all_text(c.indicator_types) and _all_text(c.labels)):
+        return (
+            "markings, indicator_types and labels must hold strings only: "
+            f"{c.markings!r}, {c.indicator_types!r}, {c.labels!r}"
+        )
+    if not 0 <= c.confidence <= 100:
+        return f"confidence {c.confidence} is not in 0-100"
+    return None
+
+
+# Stamps already found valid: a feed's objects share a few (a bundle's `created`, a second's
+# `received`), and checking one costs about a microsecond. Bounded: cleared when full.
+_VALID_STAMPS: set[str] = set()
+STAMP_MEMO = 1 << 14
+
+
+def _stamp_defect(name: str, value: str) -> str | None:
+    if value in _VALID_STAMPS:
+        return None
+    defect = timestamp_defect(value)
+    if defect is not None:
+        return f"{name} {value!r} {defect}"
+    if len(_VALID_STAMPS) >= STAMP_MEMO:
+        _VALID_STAMPS.clear()
+    _VALID_STAMPS.add(value)
+    return None
+
+
+def _all_text(values: Sequence[object]) -> bool:
+    # Typed as objects: iterating a list[str], compiled code would raise on a non-string.
+    return all(isinstance(value, str) for value in values)
+
+
+def tick_defect(tick: Tick) -> str | None:
+    if tick.tick not in TICKS:
+        return f"unknown tick {tick.tick!r}"
+    defect = timestamp_defect(tick.now)
+    return f"now {tick.now!r} {defect}" if defect is not None else None
 
 
 # How often the due index is rebuilt from the table even if no partition moved.
@@ -92,16 +209,43 @@ class CorrelateStage:
         records = self.table.partition(messages[0].partition)  # one partition per call
         versions = []
         for message in messages:
-            if message.key is None or message.value is None:
-                continue  # the hub writes every admitted message with its canonical key
-            version = correlate_message(
-                records, message.key, message.offset, message.value, self.dues
-            )
+            if message.value is None:
+                continue  # a tombstone: nothing to apply, nothing to keep
+            if message.key is None:
+                # The hub keys every admitted message by its canonical key.
+                self._quarantine(message, UNREADABLE_ADMITTED, "no key (a canonical key)")
+                continue
+            try:
+                version = self._correlate(records, message)
+            except UnreadableChange as exc:
+                self._quarantine(message, UNREADABLE_ADMITTED, str(exc))
+                continue
             if version is not None:
                 self.lane.send(curated_topic, message.key, version.encoded)
                 versions.append(version.record)
         self.table.write_changelog(self.lane)
         return versions
+
+    def _correlate(
+        self, records: MutableMapping[bytes, bytes], message: ConsumerRecord[bytes, bytes]
+    ) -> Version | None:
+        assert message.key is not None and message.value is not None
+        stored = records.get(message.key)  # a table failure is not the message's: it raises
+        try:
+            step = next_step(stored, message.key, message.offset, message.value)
+        except UnreadableChange:
+            raise
+        except Exception as exc:  # a hub bug: the message is kept, the partition goes on
+            log.exception("correlate failed on %s/%s", message.partition, message.offset)
+            self._quarantine(message, CORRELATION_FAILED, failure_detail(exc))
+            return None
+        return apply_step(records, message.key, step, self.dues)
+
+    def _quarantine(self, message: ConsumerRecord[bytes, bytes], code: str, detail: str) -> None:
+        rejection = admitted_rejection(message, code, detail)
+        self.lane.send(
+            self.context.topics.rejected, rejection.partner.encode(), rejection.to_bytes()
+        )
 
     def reindex(self) -> None:
         """Rebuild the due index from the partitions held now."""

@@ -9,15 +9,20 @@ crash re-delivers the contribution, correlate re-sends its version and it is pub
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 
 from hub.context import HubContext
-from hub.disseminate.audiences import PublicationPlans, audiences_for
+from hub.disseminate.audiences import PublicationPlans, Published, audiences_for
 from hub.kafka_admin import ensure_topics
+from hub.quarantine import failure_detail, version_rejection
 from hub.streams import Lane
 from hub.topics import Topics
 from protocols.audience import Audience
 from schemas.merge import MergeRecord
+
+log = logging.getLogger(__name__)
 
 
 def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
@@ -64,21 +69,37 @@ class DisseminateStage:
             )
         lane, audit_topic = self.lane, topics.audit
         for record in versions:
-            published = self._plans.publish_audited(record)
+            try:
+                published = self._plans.publish_audited(record)
+                views = _views(published)
+            except Exception as exc:  # a hub bug: the version is kept, the batch goes on
+                log.exception("disseminate failed on %s version %s", record.key, record.version)
+                rejection = version_rejection(record, failure_detail(exc), topics.curated)
+                lane.send(topics.rejected, rejection.partner.encode(), rejection.to_bytes())
+                continue
             key = record.indicator_id.encode()  # every view has the curated object's id
-            encoded: dict[int, bytes] = {}  # audiences sharing a view share its bytes
-            for publication in published.publications:
-                if publication.stix is None:
-                    continue
-                audience = publication.audience
-                topic = self._topics.get((audience.kind, audience.name, publication.crime_code))
+            for audience, crime_code, view in views:
+                topic = self._topics.get((audience.kind, audience.name, crime_code))
                 if topic is None:
-                    topic = await self._new_topic(publication.audience, publication.crime_code)
-                view = encoded.get(id(publication.stix))
-                if view is None:
-                    view = encoded[id(publication.stix)] = orjson.dumps(
-                        publication.stix, option=orjson.OPT_SORT_KEYS
-                    )
+                    topic = await self._new_topic(audience, crime_code)
                 lane.send(topic, key, view)
             # Every decision is audited, also for an audience that gets nothing.
             lane.send(audit_topic, key, published.audit_message)
+
+
+def _views(published: Published) -> list[tuple[Audience, str, bytes]]:
+    """Each audience's view of a version, encoded: all of them before any is sent, so a
+    failure publishes nothing rather than part of a version. Audiences sharing a view share
+    its bytes."""
+    encoded: dict[int, bytes] = {}
+    views = []
+    for publication in published.publications:
+        if publication.stix is None:
+            continue
+        view = encoded.get(id(publication.stix))
+        if view is None:
+            view = encoded[id(publication.stix)] = orjson.dumps(
+                publication.stix, option=orjson.OPT_SORT_KEYS
+            )
+        views.append((publication.audience, publication.crime_code, view))
+    return views

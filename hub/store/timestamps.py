@@ -24,16 +24,25 @@ def to_us(value: str) -> int:
     if match is None:
         raise ValueError(f"{value!r} is not an RFC 3339 timestamp like 2026-01-31T12:00:00.000Z")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
+    # A leap second (RFC 3339 §5.7, STIX 2.1 §2.15: valid) has no datetime: it stands as
+    # the last microsecond before the next minute, as hub/timestamps.py's parse has it.
+    leap = second == "60"
     try:
         moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            59 if leap else int(second),
+            tzinfo=UTC,
         )
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
     if zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-    micros = int((fraction or "0").ljust(6, "0")[:6])
+    micros = 999_999 if leap else int((fraction or "0").ljust(6, "0")[:6])
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + micros
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from hub.correlate.dues import DueIndex
 from hub.correlate.merge import apply_tick, due_tick, merge, next_due
 from schemas.merge import MergeRecord
@@ -85,3 +87,20 @@ def test_rebuild_reads_the_table() -> None:
     record = merged(contribution("isp-a", valid_until="2026-12-01T00:00:00.000Z"))
     index.rebuild([(KEY, record.to_bytes()), (b"endless", merged(contribution("x")).to_bytes())])
     assert index.pop_due("2026-12-01T00:00:00.000Z") == [KEY]
+
+
+def test_a_record_the_index_cannot_read_gets_no_tick_and_stops_nothing() -> None:
+    # Left in the table by another hub version: the rebuild (run when partitions are
+    # assigned) skips it instead of raising in the rebalance callback.
+    due = merged(contribution("isp-a", valid_until="2026-12-01T00:00:00.000Z"))
+    odd = due.as_json()
+    odd["contributions"]["isp-a"]["valid_until"] = "not a time"
+    index = DueIndex()
+    index.rebuild(
+        [
+            (b"unreadable", b'{"written by": "another version"}'),
+            (b"odd", orjson.dumps(odd)),
+            (KEY, due.to_bytes()),
+        ]
+    )
+    assert index.pop_due("2027-01-01T00:00:00.000Z") == [KEY]

@@ -118,7 +118,8 @@ async def test_a_redelivered_contribution_repairs_a_write_the_changelog_missed(
 
     changelog = await changelog_topic(kafka_broker)
     crashed = await holding(kafka_broker, changelog, tmp_path / "crashed")
-    key, value = b"ipv4-addr|91.216.1.1", contribution("isp-a").to_bytes()
+    statement = contribution("isp-a")
+    key, value = statement.key.encode(), statement.to_bytes()
     assert correlate_message(crashed.partition(0), key, 7, value) is not None
     crashed.pending.clear()  # the changelog write never left
     crashed.close()
