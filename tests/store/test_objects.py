@@ -104,6 +104,22 @@ async def test_first_and_last_follow_the_version_not_the_arrival(store: Store) -
     assert await versions(VersionMatch(at_us=(to_us(times[1]),))) == [times[1]]
 
 
+async def test_a_version_in_a_leap_second_is_kept_in_order_and_found(store: Store) -> None:
+    # STIX 2.1 allows 23:59:60; datetime does not, and the store refused such a version.
+    await store.ensure_collections([ANALYSTS])
+    times = ["2016-12-31T23:59:59.000Z", "2016-12-31T23:59:60.500Z", "2017-01-01T00:00:00.000Z"]
+    for modified in (times[2], times[1], times[0]):
+        await store.add_versions({ANALYSTS.id: [version_of(indicator(3, modified))]})
+    page = await store.page_manifest(ANALYSTS.id, ObjectFilter(versions=ALL), 10)
+    assert sorted(entry.version for entry in page.items) == times
+    last = await store.page_manifest(ANALYSTS.id, ObjectFilter(), 10)
+    assert [entry.version for entry in last.items] == [times[2]]
+    leap = ObjectFilter(versions=VersionMatch(at_us=(to_us(times[1]),)))
+    assert [e.version for e in (await store.page_manifest(ANALYSTS.id, leap, 10)).items] == [
+        times[1]
+    ]
+
+
 async def test_versions_of_one_object_in_one_batch_get_their_marks_right(store: Store) -> None:
     await store.ensure_collections([ANALYSTS])
     stamps = [f"2026-11-2{day}T08:00:00.000Z" for day in (3, 1, 2)]
