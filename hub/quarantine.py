@@ -89,15 +89,18 @@ def admitted_rejection(message: ConsumerRecord[bytes, bytes], code: str, detail:
     )
 
 
-def version_rejection(record: MergeRecord, detail: str, topic: str) -> Rejection:
+def version_rejection(record: MergeRecord, offset: int, detail: str, topic: str) -> Rejection:
     """The rejection of a curated version disseminate failed on.
 
     Attributed to the contributor last heard from, whose contribution most likely made the
     version; the payload is the curated record as written to ``topic`` (fusion.curated).
+    ``offset`` (of the fusion.admitted message that sent the version out) makes the id the
+    same on a re-delivery, and another when a replay fails again, so that failure is not
+    taken for the one already replayed.
     """
     latest = max(record.contributions.values(), key=lambda c: c.last_seen, default=None)
     return Rejection(
-        rejection_id=stix_uuid5(f"dissemination:{record.key}:{record.version}"),
+        rejection_id=stix_uuid5(f"dissemination:{record.key}:{record.version}:{offset}"),
         ingest_id=f"curated:{record.indicator_id}:{record.version}",
         partner=latest.partner if latest is not None else "unknown",
         received=record.modified,

@@ -14,13 +14,13 @@ import logging
 import orjson
 
 from hub.context import HubContext
+from hub.correlate.stage import Version
 from hub.disseminate.audiences import PublicationPlans, Published, audiences_for
 from hub.kafka_admin import ensure_topics
 from hub.quarantine import failure_detail, version_rejection
 from hub.streams import Lane
 from hub.topics import Topics
 from protocols.audience import Audience
-from schemas.merge import MergeRecord
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class DisseminateStage:
         self._topics[(audience.kind, audience.name, crime_code)] = topic
         return topic
 
-    async def handle(self, versions: list[MergeRecord]) -> None:
+    async def handle(self, versions: list[Version]) -> None:
         context, topics = self.context, self.context.topics
         agreements = context.agreements.current()
         if self._plans is None or self._plans.agreements is not agreements:
@@ -68,13 +68,16 @@ class DisseminateStage:
                 hub_identity=context.hub_identity,
             )
         lane, audit_topic = self.lane, topics.audit
-        for record in versions:
+        for version in versions:
+            record = version.record
             try:
                 published = self._plans.publish_audited(record)
                 views = _views(published)
             except Exception as exc:  # a hub bug: the version is kept, the batch goes on
                 log.exception("disseminate failed on %s version %s", record.key, record.version)
-                rejection = version_rejection(record, failure_detail(exc), topics.curated)
+                rejection = version_rejection(
+                    record, version.offset, failure_detail(exc), topics.curated
+                )
                 lane.send(topics.rejected, rejection.partner.encode(), rejection.to_bytes())
                 continue
             key = record.indicator_id.encode()  # every view has the curated object's id

@@ -109,3 +109,20 @@ def test_any_key_comes_back_as_it_was(key: bytes) -> None:
 def test_a_rejection_without_a_key_cannot_be_replayed_under_one() -> None:
     with pytest.raises(ValueError, match="no message key"):
         context_key({"position": "x/0/1"})
+
+
+def test_a_version_that_fails_again_after_a_replay_is_a_new_rejection() -> None:
+    from hub.correlate.merge import merge
+    from hub.quarantine import DISSEMINATION_FAILED, version_rejection
+
+    record, _ = merge(None, contribution("isp-a"))
+    first = version_rejection(record, 7, "TypeError: ...", "ns.fusion.curated")
+    # A re-delivery of the message that sent the version out: the same rejection.
+    assert version_rejection(record, 7, "TypeError: ...", "ns.fusion.curated") == first
+    # The replay's republish tick comes at another offset: a rejection of its own, which a
+    # pending list shows (the first is marked replayed by its id).
+    again = version_rejection(record, 12, "TypeError: ...", "ns.fusion.curated")
+    assert again.rejection_id != first.rejection_id
+    assert first.reason.code == again.reason.code == DISSEMINATION_FAILED
+    assert first.format == "curated" and first.context == {"key": record.key, "version": 1}
+    assert first.payload.encode() == record.to_bytes()

@@ -72,6 +72,20 @@ async def rejections(hub: HubProcess) -> list[Rejection]:
     ]
 
 
+async def newly_rejected(hub: HubProcess, kept: list[Rejection]) -> list[Rejection]:
+    """The rejections written after ``kept`` (partitions are read in no set order)."""
+    messages = await collect(
+        hub.bootstrap,
+        topics=[hub.topics.rejected],
+        until=lambda ms: len(ms) > len(kept),
+        timeout_s=120,
+        settle_s=1.0,
+    )
+    seen = {r.rejection_id for r in kept}
+    found = [Rejection.from_bytes(m.value) for m in messages]
+    return [r for r in found if r.rejection_id not in seen]
+
+
 async def analysts_ids(hub: HubProcess, until_ids: set[str]) -> list[str]:
     messages = await collect(
         hub.bootstrap,
@@ -142,6 +156,17 @@ async def test_what_the_worker_cannot_handle_is_kept_and_the_partition_goes_on(
     assert "TypeError" in dissemination.reason.detail
     assert "Traceback" in hub.log_tail(400)  # the hub's own failures are logged in full
 
+    # Replayed before its cause is fixed, the version fails again: a rejection of its own,
+    # still pending, where the first is marked replayed.
+    assert await replay(hub.bootstrap, hub.topics, [dissemination]) == 1
+    refailed = await newly_rejected(hub, kept)
+    assert [r.reason.code for r in refailed] == [DISSEMINATION_FAILED]
+    pending = await list_rejected(
+        hub.bootstrap, hub.topics, reason=DISSEMINATION_FAILED, include_replayed=False
+    )
+    assert [e.rejection.rejection_id for e in pending] == [refailed[0].rejection_id]
+    kept += refailed
+
     # The poisoned partner sends its statement again, well formed: the record heals and
     # its version is published.
     healed = about(POISONED, partner="bank-meridian", confidence=70)
@@ -151,7 +176,7 @@ async def test_what_the_worker_cannot_handle_is_kept_and_the_partition_goes_on(
 
     # Replayed, the dissemination failure asks for the record's current version again: an
     # exact duplicate of it (same id, same modified) follows on the analysts topic.
-    assert await replay(hub.bootstrap, hub.topics, [dissemination]) == 1
+    assert await replay(hub.bootstrap, hub.topics, refailed) == 1
     messages = await collect(
         hub.bootstrap,
         prefix=hub.topics.analysts_prefix(),
@@ -164,17 +189,7 @@ async def test_what_the_worker_cannot_handle_is_kept_and_the_partition_goes_on(
     # Replayed, a refused admitted message goes back onto fusion.admitted under its own
     # key, and (still unreadable) is kept again, from its new position.
     assert await replay(hub.bootstrap, hub.topics, [correlation]) == 1
-    again = await collect(
-        hub.bootstrap,
-        topics=[hub.topics.rejected],
-        until=lambda ms: len(ms) > len(kept),
-        timeout_s=120,
-        settle_s=1.0,
-    )
-    seen = {r.rejection_id for r in kept}  # (partitions are read in no set order)
-    new = [
-        r for r in map(Rejection.from_bytes, (m.value for m in again)) if r.rejection_id not in seen
-    ]
+    new = await newly_rejected(hub, kept)
     assert [r.reason.code for r in new] == [CORRELATION_FAILED]
     assert new[0].payload == correlation.payload
     assert new[0].rejection_id != correlation.rejection_id
