@@ -48,9 +48,14 @@ _UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 _PERCENT = re.compile(r"%([0-9a-fA-F]{2})")
 
 # One comparison inside one observation: [type:path = 'value'] (STIX 2.1 §9).
+# The quoted value as an unrolled loop (runs of plain characters, each escape between them):
+# it reads ``(?:[^'\\]|\\.)*`` without trying the alternation at every character, which took
+# half the match's time on an address and two thirds on a hash (tests/hub/test_canonical.py
+# holds the two to the same matches).
+SIMPLE_PATTERN_VALUE = r"[^'\\]*(?:\\.[^'\\]*)*"
 _SIMPLE_PATTERN = re.compile(
     r"^\[\s*(?P<type>[a-z0-9-]+):(?P<path>[a-z0-9_]+(?:\.'[^']+'|\.[A-Za-z0-9_]+)*)"
-    r"\s*=\s*'(?P<value>(?:[^'\\]|\\.)*)'\s*\]$"
+    rf"\s*=\s*'(?P<value>{SIMPLE_PATTERN_VALUE})'\s*\]$"
 )
 _WHITESPACE = re.compile(r"\s+")
 

@@ -37,7 +37,7 @@ _WS: Final = r"[ \t\r\n]"
 _STRING: Final = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"
 _SCO: Final = r"ipv4-addr|ipv6-addr|domain-name|url|email-addr|file|mac-addr|mutex|directory"
 _NAME: Final = r"[A-Za-z_][A-Za-z0-9_]*"
-_PATH: Final = rf"{_NAME}(?:\.(?:{_NAME}|{_STRING})|\[(?:\d+|\*)\])*"
+_PATH: Final = rf"{_NAME}(?:\.(?:{_NAME}|{_STRING})|\[(?:[0-9]+|\*)\])*"
 _COMPARISON: Final = rf"({_SCO}):({_PATH}){_WS}*(!?=){_WS}*({_STRING})"
 #: One equality comparison of an SCO property with a string: ``url:value = '…'``.
 COMPARISON_RE: Final = re.compile(_COMPARISON)

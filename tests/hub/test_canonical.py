@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.canonical import (
     CanonicalError,
@@ -143,3 +145,31 @@ def test_escaped_quotes_and_backslashes_in_a_pattern_are_unescaped() -> None:
     assert observable_from_pattern(r"[email-addr:value = 'o\'brien@bank.example']").value == (
         "o'brien@bank.example"
     )
+
+
+# The quoted value as first written: a plain character or an escape, tried at every character.
+_ALTERNATION_VALUE = r"(?:[^'\\]|\\.)*"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.text(alphabet="ab.'\\\n é١", max_size=12),
+    path=st.sampled_from(["value", "hashes.'SHA-256'", "hashes.MD5", "x_y"]),
+    tail=st.sampled_from(["']", "' ]", "'] ", "'", "'x]", ""]),
+)
+def test_the_unrolled_value_matches_what_the_alternation_matched(
+    value: str, path: str, tail: str
+) -> None:
+    import re
+
+    from hub import canonical
+
+    reference = re.compile(
+        canonical._SIMPLE_PATTERN.pattern.replace(
+            canonical.SIMPLE_PATTERN_VALUE, _ALTERNATION_VALUE
+        )
+    )
+    assert reference.pattern != canonical._SIMPLE_PATTERN.pattern
+    pattern = f"[url:{path} = '{value}{tail}"
+    ours, theirs = canonical._SIMPLE_PATTERN.match(pattern), reference.match(pattern)
+    assert (ours and ours.groupdict()) == (theirs and theirs.groupdict())
