@@ -146,7 +146,10 @@ def main() -> None:
             figures: dict[str, list[int]] = {"baseline": [], "head": []}
             with kafka_node(workdir / "broker") as broker:
                 for round_ in range(1, args.rounds + 1):
-                    for name, repo in (("baseline", checkout), ("head", ROOT)):
+                    pair = [("baseline", checkout), ("head", ROOT)]
+                    # Each goes first in every other round: a residue of one run in the
+                    # broker (caches, its JIT) must not always favour the same side.
+                    for name, repo in pair if round_ % 2 else pair[::-1]:
                         out = (args.keep or workdir) / f"callgrind.{name}.{round_}"
                         n = count(repo, broker.bootstrap, workdir, out, args.indicators, args.loops)
                         figures[name].append(n)
