@@ -16,14 +16,13 @@ Rare by design, so plain Python: the compiled stages only call in here when they
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiokafka.structs import ConsumerRecord
 
+from hub.admit.stage import message_position
 from hub.canonical import stix_uuid5
-from hub.timestamps import format_ms
 from schemas.envelopes import Origin, Reason, Rejection, encode_payload
 from schemas.merge import MergeRecord
 
@@ -66,7 +65,7 @@ def context_key(context: dict[str, Any] | None) -> bytes:
 
 def admitted_rejection(message: ConsumerRecord[bytes, bytes], code: str, detail: str) -> Rejection:
     """The rejection of one fusion.admitted message, the same on every re-delivery."""
-    position = f"{message.topic}/{message.partition}/{message.offset}"
+    position, received = message_position(message)
     raw = message.value or b""
     body = _json_object(raw)
     payload, is_base64 = encode_payload(raw)
@@ -74,7 +73,7 @@ def admitted_rejection(message: ConsumerRecord[bytes, bytes], code: str, detail:
         rejection_id=stix_uuid5(f"admitted:{position}"),
         ingest_id=_text(body.get("ingest_id")) or f"admitted:{position}",
         partner=_text(body.get("partner")) or "unknown",
-        received=format_ms(datetime.fromtimestamp(message.timestamp / 1000, UTC)),
+        received=received,
         reason=Reason(
             code,
             f"message at {position}: {detail}",

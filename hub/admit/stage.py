@@ -99,7 +99,7 @@ class AdmitStage:
         admitter = Admitter(agreements=context.agreements.current(), **context.admission_parts())
         for message in messages:
             record = read_ingest_record(
-                message.value or b"", key=message.key, where=partial(_where, message)
+                message.value or b"", key=message.key, where=partial(message_position, message)
             )
             if isinstance(record, Rejection):
                 self.lane.send(context.topics.rejected, record.partner.encode(), record.to_bytes())
@@ -107,7 +107,7 @@ class AdmitStage:
             send_admission(self.lane, context, record, admitter.admit(record))
 
 
-def _where(message: ConsumerRecord[bytes, bytes]) -> tuple[str, str]:
+def message_position(message: ConsumerRecord[bytes, bytes]) -> tuple[str, str]:
     """A message's position, and its own time: a re-delivery yields the identical rejection."""
     position = f"{message.topic}/{message.partition}/{message.offset}"
     return position, format_ms(datetime.fromtimestamp(message.timestamp / 1000, UTC))

@@ -196,8 +196,7 @@ def _all_text(values: Sequence[object]) -> bool:
 def tick_defect(tick: Tick) -> str | None:
     if tick.tick not in TICKS:
         return f"unknown tick {tick.tick!r}"
-    defect = timestamp_defect(tick.now)
-    return f"now {tick.now!r} {defect}" if defect is not None else None
+    return _stamp_defect("now", tick.now)
 
 
 # How often the due index is rebuilt from the table even if no partition moved.
@@ -227,11 +226,7 @@ class CorrelateStage:
                 # The hub keys every admitted message by its canonical key.
                 self._quarantine(message, UNREADABLE_ADMITTED, "no key (a canonical key)")
                 continue
-            try:
-                version = self._correlate(records, message)
-            except UnreadableChange as exc:
-                self._quarantine(message, UNREADABLE_ADMITTED, str(exc))
-                continue
+            version = self._correlate(records, message)
             if version is not None:
                 self.lane.send(curated_topic, message.key, version.encoded)
                 versions.append(version)
@@ -245,8 +240,9 @@ class CorrelateStage:
         stored = records.get(message.key)  # a table failure is not the message's: it raises
         try:
             step = next_step(stored, message.key, message.offset, message.value)
-        except UnreadableChange:
-            raise
+        except UnreadableChange as exc:
+            self._quarantine(message, UNREADABLE_ADMITTED, str(exc))
+            return None
         except Exception as exc:  # a hub bug: the message is kept, the partition goes on
             log.exception("correlate failed on %s/%s", message.partition, message.offset)
             self._quarantine(message, CORRELATION_FAILED, failure_detail(exc))
