@@ -42,6 +42,11 @@ def to_us(value: str) -> int:
     if zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    if leap and (moment.hour, moment.minute) != (23, 59):
+        raise ValueError(
+            f"{value!r} is not a valid date and time: second 60 is only the leap second "
+            "23:59:60 UTC"
+        )
     micros = 999_999 if leap else int((fraction or "0").ljust(6, "0")[:6])
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + micros

@@ -29,7 +29,10 @@ def test_format_round_trips_with_six_digits() -> None:
     assert to_us(format_us(micros)) == micros
 
 
-@pytest.mark.parametrize("bad", ["2026-11-20", "yesterday", "2026-13-01T00:00:00Z", ""])
+@pytest.mark.parametrize(
+    "bad",
+    ["2026-11-20", "yesterday", "2026-13-01T00:00:00Z", "", "2026-11-20T12:30:60Z"],
+)
 def test_malformed_timestamps_say_what_is_wrong(bad: str) -> None:
     with pytest.raises(ValueError, match=r"RFC 3339|not a valid date"):
         to_us(bad)
