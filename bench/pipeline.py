@@ -2,6 +2,7 @@
 
     python bench/pipeline.py [--indicators 20000] [--rate 2000] [--seconds 10] [--workers N]
                              [--warm-up 5000] [--warm-up-rounds 8]
+                             [--latency-warm-up-seconds 3] [--latency-warm-up-rounds 8]
 
 Starts its own Kafka node on free ports (jars from the shared cache), then measures on it:
 1. passthrough: separate processes (as many as the hub has workers) consume the ingest
@@ -14,7 +15,8 @@ Starts its own Kafka node on free ports (jars from the shared cache), then measu
    broker's went to its JIT compilers and to concurrent GC cycles (its GC log);
 3. latency: records offered at a fixed rate, p50/p99 from send to curated arrival.
 Before 1 and 2, rounds of ``--warm-up`` records go through untimed until the broker's JIT
-compilers settle (see ``warm_up``).
+compilers settle (see ``warm_up``); before 3, rounds of ``--latency-warm-up-seconds`` at the
+offered rate, as the trickle of small requests takes the compilers down paths of their own.
 The last line is `pipeline indicators_per_s=N passthrough_per_s=N ratio=R p50_ms=N p99_ms=N`.
 """
 
@@ -228,9 +230,13 @@ async def hub_throughput(
     )
 
 
-async def hub_latency(hub: HubProcess, rate: int, addresses: list[str]) -> list[float]:
+async def hub_latency(
+    hub: HubProcess, rate: int, addresses: list[str], tag: str = "latency"
+) -> list[float]:
+    """Milliseconds from send to arrival on the analysts topics, sorted, for each record of
+    ``addresses`` offered at ``rate`` a second."""
     prefix = topic_regex(hub.topics.analysts_prefix())
-    batch = records(addresses, "latency")
+    batch = records(addresses, tag)
     sent_at: dict[bytes, float] = {}
     async with Arrivals(hub.bootstrap, prefix) as arrivals:
         waiter = asyncio.create_task(arrivals.wait(len(batch)))
@@ -270,16 +276,37 @@ async def main() -> None:
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=10.0)
     add_run_options(parser, warm_up=5000, warm_up_rounds=8, unit="records")
+    parser.add_argument(
+        "--latency-warm-up-seconds",
+        type=float,
+        default=3.0,
+        help="length of an untimed round at the offered rate before the latency phase",
+    )
+    parser.add_argument(
+        "--latency-warm-up-rounds",
+        type=int,
+        default=8,
+        help="at most this many such rounds, fewer once the broker's compilers settle; "
+        "0 for none (the bench before 2026-11-27)",
+    )
     args = parser.parse_args()
     # Three phases, each on addresses of its own: warm-up, throughput, latency. The warm-up
     # is not timed: the broker starts fresh for the bench, and its JIT compilers took a fifth
     # of a core for its first minute or more (per thread in /proc), which a broker in
     # service has long finished; so rounds go through until they settle.
     warm = warm_up_count(args)
-    addresses = c2_addresses(warm + args.indicators + int(args.rate * args.seconds), "91.216.0.1")
+    latency_round = max(1, int(args.rate * args.latency_warm_up_seconds))
+    latency_warm = latency_round * max(0, args.latency_warm_up_rounds)
+    addresses = c2_addresses(
+        warm + args.indicators + latency_warm + int(args.rate * args.seconds), "91.216.0.1"
+    )
     warm_rounds = in_rounds(addresses[:warm], args)
     throughput_set = addresses[warm : warm + args.indicators]
-    latency_set = addresses[warm + args.indicators :]
+    rest = addresses[warm + args.indicators :]
+    latency_warm_rounds = [
+        rest[n : n + latency_round] for n in range(0, latency_warm, latency_round)
+    ]
+    latency_set = rest[latency_warm:]
     print(native.describe())  # the workers run from this checkout, as this process does
     with (
         tempfile.TemporaryDirectory(prefix="fusionhub-bench-") as tmp,
@@ -319,12 +346,28 @@ async def main() -> None:
             # broker and this bench's own clients held): its CPU alone did not set the pace.
             busy = cpu_used * throughput / len(throughput_set) / len(workers)
             print(f"hub worker CPU busy (mean per worker):   {busy:.0%} of a core")
+
+            # The throughput phase's warm-up did not take the broker down the paths of a
+            # trickle of small requests (one send each, fetches that wait): compiling them
+            # took it half a core for the phase's first seconds, which a broker in service
+            # has long done. A warm-up round's latencies are printed, not kept.
+            async def latency_round_through(round_addresses: list[str], _: int) -> None:
+                warm_latencies = await hub_latency(hub, args.rate, round_addresses, "latency-warm")
+                print(
+                    f"  latency warm-up round: p50 {percentile(warm_latencies, 0.5):.0f} ms, "
+                    f"p99 {percentile(warm_latencies, 0.99):.0f} ms"
+                )
+
+            if latency_warm_rounds:
+                await warm_up("latency", latency_warm_rounds, latency_round_through, broker_pid)
             # What the offered load costs: with the cores near full, queueing for them, not
             # the hub's own work, sets the tail (README, "Fetches paced").
             watched = [*worker_pids(workers), broker_pid, os.getpid()]
             used_before, started = [cpu_seconds([pid]) for pid in watched], time.monotonic()
+            compiling = compiler_seconds(broker_pid)
             latencies = await hub_latency(hub, args.rate, latency_set)
             elapsed = time.monotonic() - started
+            compiling = (compiler_seconds(broker_pid) - compiling) / elapsed
             *worker_shares, broker_share, bench_share = [
                 (cpu_seconds([pid]) - used) / elapsed
                 for pid, used in zip(watched, used_before, strict=True)
@@ -332,7 +375,8 @@ async def main() -> None:
             print(
                 f"CPU during the latency phase:            workers "
                 f"{', '.join(f'{share:.0%}' for share in worker_shares)} of a core, broker "
-                f"{broker_share:.0%}, this bench {bench_share:.0%}"
+                f"{broker_share:.0%} (its compilers {compiling:.0%}), this bench "
+                f"{bench_share:.0%}"
             )
             p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
             print(f"latency at {args.rate}/s offered: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
