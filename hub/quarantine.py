@@ -23,7 +23,7 @@ from aiokafka.structs import ConsumerRecord
 
 from hub.admit.stage import message_position
 from hub.canonical import stix_uuid5
-from schemas.envelopes import Origin, Reason, Rejection, encode_payload
+from schemas.envelopes import PIPELINE, Origin, Reason, Rejection, encode_payload
 from schemas.merge import MergeRecord
 
 # Reason codes.
@@ -37,9 +37,6 @@ CURATED_FORMAT = "curated"  # a republish tick for the context's key
 
 # The tick a replayed version becomes: correlate sends the record's current version again.
 REPUBLISH = "republish"
-
-# The origin channel of both: the pipeline itself, not a partner's delivery channel.
-PIPELINE_CHANNEL = "pipeline"
 
 
 class UnreadableChange(ValueError):
@@ -83,7 +80,7 @@ def admitted_rejection(message: ConsumerRecord[bytes, bytes], code: str, detail:
         payload=payload,
         payload_base64=is_base64,
         format=ADMITTED_FORMAT,
-        origin=Origin(channel=PIPELINE_CHANNEL, name=message.topic),
+        origin=Origin(channel=PIPELINE, name=message.topic),
         context={**key_context(message.key or b""), "position": position},
     )
 
@@ -111,7 +108,7 @@ def version_rejection(record: MergeRecord, offset: int, detail: str, topic: str)
         ),
         payload=record.to_bytes().decode("utf-8"),
         format=CURATED_FORMAT,
-        origin=Origin(channel=PIPELINE_CHANNEL, name=topic),
+        origin=Origin(channel=PIPELINE, name=topic),
         context={"key": record.key, "version": record.version},
     )
 

@@ -11,7 +11,7 @@ from hub.kafka_io import IngestProducer, new_ingest_record, read_topics
 from hub.quarantine import ADMITTED_FORMAT, CURATED_FORMAT, REPUBLISH, context_key
 from hub.timestamps import now_ms
 from hub.topics import Topics
-from schemas.envelopes import IngestRecord, Origin, Rejection, Tick, decode_payload
+from schemas.envelopes import REPLAY, IngestRecord, Origin, Rejection, Tick, decode_payload
 
 
 @dataclass(slots=True)
@@ -46,7 +46,19 @@ async def list_rejected(
     return entries
 
 
-async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]) -> int:
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """How many rejections a replay sent where: re-ingested, or back onto fusion.admitted."""
+
+    ingested: int = 0
+    admitted: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.ingested + self.admitted
+
+
+async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]) -> Replayed:
     """Put rejected records back where they were refused; each is marked replayed once.
 
     A partner's record is re-ingested as it was received. What correlate or disseminate
@@ -54,22 +66,25 @@ async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]
     itself under its key, or, for a curated version, a tick asking correlate to publish the
     record's current version again.
     """
-    count = 0
+    ingested = admitted = 0
     async with IngestProducer(bootstrap, topics.ingest) as producer:
         for rejection in rejections:
             if rejection.format == ADMITTED_FORMAT:
                 replayed_as = rejection.ingest_id
                 payload = decode_payload(rejection.payload, rejection.payload_base64)
                 await producer.send_to(topics.admitted, context_key(rejection.context), payload)
+                admitted += 1
             elif rejection.format == CURATED_FORMAT:
                 replayed_as = rejection.ingest_id
                 key = context_key(rejection.context)
                 tick = Tick(key.decode("utf-8"), REPUBLISH, now_ms())
                 await producer.send_to(topics.admitted, key, tick.to_bytes())
+                admitted += 1
             else:
                 record = _ingest_again(rejection)
                 replayed_as = record.ingest_id
                 await producer.send(record)
+                ingested += 1
             marker = {
                 "rejection_id": rejection.rejection_id,
                 "ingest_id": replayed_as,
@@ -78,16 +93,15 @@ async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]
             await producer.send_to(
                 topics.replayed, rejection.rejection_id.encode(), orjson.dumps(marker)
             )
-            count += 1
         await producer.flush()
-    return count
+    return Replayed(ingested, admitted)
 
 
 def _ingest_again(rejection: Rejection) -> IngestRecord:
     return new_ingest_record(
         rejection.partner,
         decode_payload(rejection.payload, rejection.payload_base64),
-        origin=Origin(channel="replay", name=rejection.origin.name, line=rejection.origin.line),
+        origin=Origin(channel=REPLAY, name=rejection.origin.name, line=rejection.origin.line),
         format=rejection.format,
         context=rejection.context,
         replay_of=rejection.rejection_id,

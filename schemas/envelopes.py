@@ -32,6 +32,14 @@ def decode_payload(text: str, is_base64: bool) -> bytes:
 # The channel of envelopes POSTed to the hub's TAXII API: the one channel with status
 # resources, so the only one the admit stage writes fusion.status reports for.
 TAXII_PUSH = "taxii-push"
+# Files given to ``fusionhub import``.
+CLI_IMPORT = "cli"
+# Rejected records re-ingested by ``fusionhub rejected replay``.
+REPLAY = "replay"
+# What correlate or disseminate quarantined (hub/quarantine.py): the hub's own messages.
+PIPELINE = "pipeline"
+# The channels no connector runs behind: their rejections are no feed's errors.
+NOT_CONNECTOR_CHANNELS = frozenset({TAXII_PUSH, CLI_IMPORT, REPLAY, PIPELINE})
 
 
 # The hot envelopes (one or more of each per indicator) write their ``__init__`` out
@@ -100,7 +108,7 @@ class IngestRecord:
     payload: str
     payload_base64: bool = False
     format: str = "stix"
-    origin: Origin = field(default_factory=lambda: Origin(channel="cli"))
+    origin: Origin = field(default_factory=lambda: Origin(channel=CLI_IMPORT))
     context: JSON | None = None  # decoder settings of the feed (e.g. CSV column mapping)
     replay_of: str | None = None  # rejection id when an operator replays a rejected record
 
@@ -122,7 +130,7 @@ class IngestRecord:
         self.payload = payload
         self.payload_base64 = payload_base64
         self.format = format
-        self.origin = Origin(channel="cli") if origin is None else origin
+        self.origin = Origin(channel=CLI_IMPORT) if origin is None else origin
         self.context = context
         self.replay_of = replay_of
 
@@ -132,7 +140,7 @@ class IngestRecord:
         if isinstance(data, dict) and isinstance(data.get("origin"), dict):
             data["origin"] = Origin.from_json(data["origin"])  # in its place: order holds
             return read_fields(cls, data)
-        origin = data.pop("origin", None) or {"channel": "cli"}
+        origin = data.pop("origin", None) or {"channel": CLI_IMPORT}
         return cls(origin=Origin(**origin), **data)
 
     def as_json(self) -> JSON:
@@ -183,7 +191,7 @@ class Rejection:
     payload: str
     payload_base64: bool = False
     format: str = "stix"
-    origin: Origin = field(default_factory=lambda: Origin(channel="cli"))
+    origin: Origin = field(default_factory=lambda: Origin(channel=CLI_IMPORT))
     context: JSON | None = None
 
     @classmethod

@@ -24,7 +24,13 @@ from hub.kafka_io import topic_regex
 from hub.suppressions import SuppressedEntry, suppression_id
 from hub.timestamps import parse
 from hub.topics import Topics
-from schemas.envelopes import Contribution, IngestRecord, Rejection, Suppression
+from schemas.envelopes import (
+    NOT_CONNECTOR_CHANNELS,
+    Contribution,
+    IngestRecord,
+    Rejection,
+    Suppression,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -122,7 +128,7 @@ class PipelineWatch:
                 rejection = Rejection.from_bytes(value)
                 health = self.feed(rejection.partner)
                 health.rejected += 1
-                if rejection.origin.channel not in ("taxii-push", "cli", "replay", "pipeline"):
+                if rejection.origin.channel not in NOT_CONNECTOR_CHANNELS:
                     health.connector_errors += 1
                 self.metrics.rejects.labels(rejection.partner, rejection.reason.code).inc()
                 _keep(self.rejections, rejection.rejection_id, rejection)

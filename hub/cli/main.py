@@ -16,7 +16,7 @@ from hub.cli.tail import tail
 from hub.kafka_io import IngestProducer, new_ingest_record
 from protocols.audience import DEFAULT_LIAISON_AGENCIES
 from schemas.agreement import AgreementError, agreement_problems, load_agreements
-from schemas.envelopes import Origin
+from schemas.envelopes import CLI_IMPORT, Origin
 
 app = typer.Typer(help="Fusion Hub: streaming e-crime intelligence sharing.", no_args_is_help=True)
 app.add_typer(rejected.app, name="rejected")
@@ -55,7 +55,7 @@ def ingest_command(
         async with IngestProducer(settings().broker, topics().ingest) as producer:
             for path in files:
                 record = new_ingest_record(
-                    partner, path.read_bytes(), origin=Origin(channel="cli", name=path.name)
+                    partner, path.read_bytes(), origin=Origin(channel=CLI_IMPORT, name=path.name)
                 )
                 await producer.send(record)
             await producer.flush()

@@ -7,7 +7,6 @@ from rich.table import Table
 
 from hub import rejects
 from hub.cli.common import console, run, settings, topics
-from hub.quarantine import ADMITTED_FORMAT, CURATED_FORMAT
 
 app = typer.Typer(help="Rejected records: list them with reasons, replay them after a fix.")
 
@@ -74,9 +73,8 @@ def replay_command(
         for e in entries
         if not rejection or any(e.rejection.rejection_id.startswith(p) for p in rejection)
     ]
-    count = run(rejects.replay(settings().broker, topics(), chosen))
-    pipeline = sum(r.format in (ADMITTED_FORMAT, CURATED_FORMAT) for r in chosen)
+    replayed = run(rejects.replay(settings().broker, topics(), chosen))
     console.print(
-        f"replayed {count} rejected record(s): {count - pipeline} into {topics().ingest}, "
-        f"{pipeline} into {topics().admitted}"
+        f"replayed {replayed.total} rejected record(s): {replayed.ingested} into "
+        f"{topics().ingest}, {replayed.admitted} into {topics().admitted}"
     )

@@ -82,7 +82,10 @@ async def test_rejected_records_are_listed_and_replayed_after_the_fix(hub: HubPr
     replay = await asyncio.to_thread(
         fusionhub, hub, "rejected", "replay", "--reason", "unknown-partner"
     )
-    assert "replayed 1 rejected record(s)" in replay.stdout
+    assert (
+        f"replayed 1 rejected record(s): 1 into {hub.topics.ingest}, 0 into "
+        f"{hub.topics.admitted}" in " ".join(replay.stdout.split())
+    )
 
     curated = await collect(
         hub.bootstrap,

@@ -23,7 +23,7 @@ from hub.quarantine import (
     DISSEMINATION_FAILED,
     UNREADABLE_ADMITTED,
 )
-from hub.rejects import list_rejected, replay
+from hub.rejects import Replayed, list_rejected, replay
 from schemas.envelopes import Contribution, Rejection, decode_payload
 from tests.hub.test_merge import contribution
 from tests.integration.broker_fixture import KafkaBroker
@@ -158,7 +158,7 @@ async def test_what_the_worker_cannot_handle_is_kept_and_the_partition_goes_on(
 
     # Replayed before its cause is fixed, the version fails again: a rejection of its own,
     # still pending, where the first is marked replayed.
-    assert await replay(hub.bootstrap, hub.topics, [dissemination]) == 1
+    assert await replay(hub.bootstrap, hub.topics, [dissemination]) == Replayed(admitted=1)
     refailed = await newly_rejected(hub, kept)
     assert [r.reason.code for r in refailed] == [DISSEMINATION_FAILED]
     pending = await list_rejected(
@@ -176,7 +176,7 @@ async def test_what_the_worker_cannot_handle_is_kept_and_the_partition_goes_on(
 
     # Replayed, the dissemination failure asks for the record's current version again: an
     # exact duplicate of it (same id, same modified) follows on the analysts topic.
-    assert await replay(hub.bootstrap, hub.topics, refailed) == 1
+    assert await replay(hub.bootstrap, hub.topics, refailed) == Replayed(admitted=1)
     messages = await collect(
         hub.bootstrap,
         prefix=hub.topics.analysts_prefix(),
@@ -188,7 +188,7 @@ async def test_what_the_worker_cannot_handle_is_kept_and_the_partition_goes_on(
 
     # Replayed, a refused admitted message goes back onto fusion.admitted under its own
     # key, and (still unreadable) is kept again, from its new position.
-    assert await replay(hub.bootstrap, hub.topics, [correlation]) == 1
+    assert await replay(hub.bootstrap, hub.topics, [correlation]) == Replayed(admitted=1)
     new = await newly_rejected(hub, kept)
     assert [r.reason.code for r in new] == [CORRELATION_FAILED]
     assert new[0].payload == correlation.payload
