@@ -24,12 +24,18 @@ from schemas.merge import MergeRecord, PartnerContribution
 
 @dataclass(slots=True, init=False)
 class Publication:
-    """What one audience gets of one record (``stix`` None: nothing), and why."""
+    """What one audience gets of one record (``stix`` None: nothing), and why.
+
+    ``unchanged``: the audience sees only some of the contributions, and none of what it
+    sees changed since the version before, so this version is not sent to it (see
+    ``PublicationPlans.publish_audited``).
+    """
 
     audience: Audience
     decisions: list[Decision]
     stix: dict[str, Any] | None
     crime_code: str
+    unchanged: bool
 
     def __init__(
         self,
@@ -37,12 +43,14 @@ class Publication:
         decisions: list[Decision],
         stix: dict[str, Any] | None,
         crime_code: str,
+        unchanged: bool = False,
     ) -> None:
         # Written out because mypyc compiles it (schemas/envelopes.py says why).
         self.audience = audience
         self.decisions = decisions
         self.stix = stix
         self.crime_code = crime_code
+        self.unchanged = unchanged
 
 
 def crime_code_of(visible: list[PartnerContribution]) -> str:
@@ -182,12 +190,21 @@ class PublicationPlans:
         """What each audience gets of ``record``."""
         return self.publish_audited(record).publications
 
-    def publish_audited(self, record: MergeRecord) -> Published:
+    def publish_audited(
+        self, record: MergeRecord, previous: MergeRecord | None = None
+    ) -> Published:
         """What each audience gets of ``record``, and its ``version_audit``.
 
         Audiences that see the same contributions named the same way (the analysts and the
         partner that alone contributed, say) share one view object, built once per version,
         so a view is never changed after this.
+
+        ``previous`` is the record this version was cut from, when it was cut by a change
+        (not when it is sent again). An audience that sees only some of the contributions,
+        and of those nothing changed, would get the view it already holds with a new
+        ``modified``: the news that a contribution hidden from it came or changed, and when.
+        Its publication is marked ``unchanged`` and not sent. An audience that sees every
+        contribution has nothing hidden from it and gets every version.
         """
         plan = self._plan(record)
         contributions = record.contributions
@@ -218,12 +235,34 @@ class PublicationPlans:
             )
             for audience, decisions, index in plan.reach
         ]
+        if previous is not None and previous.version:
+            self._mark_unchanged(publications, plan, record, previous)
         return Published(
             publications,
             audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
             record,
             plan.audited,
         )
+
+    def _mark_unchanged(
+        self,
+        publications: list[Publication],
+        plan: _Plan,
+        record: MergeRecord,
+        previous: MergeRecord,
+    ) -> None:
+        before = self._plan(previous)  # the same audiences, in the same order
+        everyone = len(record.contributions)
+        for publication, (_, _, index), (_, _, index_before) in zip(
+            publications, plan.reach, before.reach, strict=True
+        ):
+            if index is None or index_before is None:
+                continue  # it gets nothing, or this is the first it may see
+            view = plan.views[index]
+            if len(view.visible) < everyone and _same_view(
+                view, record, before.views[index_before], previous
+            ):
+                publication.unchanged = True
 
     def _plan(self, record: MergeRecord) -> _Plan:
         contributions = sorted(record.contributions.items())
@@ -261,6 +300,20 @@ class PublicationPlans:
             reach.append((audience, decisions, views[key]))
         audited = _audited((a, decisions) for a, decisions, _ in reach)
         return _Plan(distinct, reach, audited, orjson.dumps(audited))
+
+
+def _same_view(view: _View, record: MergeRecord, before: _View, previous: MergeRecord) -> bool:
+    """Whether two versions' views hold the same but for ``modified``: the same
+    contributions, unchanged, under the same crime code, named the same way (a view is
+    built from nothing else but the record's id, pattern and ``created``, which stay)."""
+    if (
+        view.visible != before.visible
+        or view.crime_code != before.crime_code
+        or view.refs != before.refs
+    ):
+        return False
+    now, then = record.contributions, previous.contributions
+    return all(now[p] is then[p] or now[p] == then[p] for p in view.visible)
 
 
 def version_audit(record: MergeRecord, publications: list[Publication]) -> VersionAudit:

@@ -71,7 +71,7 @@ class DisseminateStage:
         for version in versions:
             record = version.record
             try:
-                published = self._plans.publish_audited(record)
+                published = self._plans.publish_audited(record, version.previous)
                 views = _views(published)
             except Exception as exc:  # a hub bug: the version is kept, the batch goes on
                 log.exception("disseminate failed on %s version %s", record.key, record.version)
@@ -97,7 +97,7 @@ def _views(published: Published) -> list[tuple[Audience, str, bytes]]:
     encoded: dict[int, bytes] = {}
     views = []
     for publication in published.publications:
-        if publication.stix is None:
+        if publication.stix is None or publication.unchanged:
             continue
         view = encoded.get(id(publication.stix))
         if view is None:

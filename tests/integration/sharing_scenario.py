@@ -321,7 +321,23 @@ BATCH = [
         "phishing",
     ),
     Submission("victim-url", "zeta-bank", f"[url:value = '{VICTIM_URL}']", "phishing"),
+    # As merged-c2; then kappa-isp changes its confidence (QUIET_UPDATE), which only the
+    # audiences that see kappa-isp's contribution may learn of.
+    Submission(
+        "quiet-update",
+        "sigma-av",
+        "[ipv4-addr:value = '45.155.205.90']",
+        "c2",
+        markings=_GREEN,
+        confidence=70,
+    ),
+    Submission(
+        "quiet-update", "kappa-isp", "[ipv4-addr:value = '45.155.205.90']", "c2", confidence=40
+    ),
 ]
+QUIET_UPDATE = Submission(
+    "quiet-update", "kappa-isp", "[ipv4-addr:value = '45.155.205.90']", "c2", confidence=55
+)
 RELOADED = Submission(
     "after-reload", "sigma-av", "[ipv4-addr:value = '45.155.205.100']", "c2", markings=_AMBER
 )
@@ -366,6 +382,10 @@ EXPECTED: dict[str, dict[str, dict[str, Rule]]] = {
         "kappa-isp": row(GREEN_CODE, OWN, NOT_CODE, GREEN_CODE, CONSENT_G, NO_CONSENT),
     },
     "victim-url": {"zeta-bank": row(OWN, NAMED, NOT_CODE, ABOVE_MAX, CONSENT_A, NO_CONSENT)},
+    "quiet-update": {
+        "sigma-av": row(NOT_CODE, GREEN_CODE, OWN, GREEN_CODE, NO_CONSENT, CONSENT_G),
+        "kappa-isp": row(NOT_CODE, OWN, GREEN_CODE, GREEN_CODE, CONSENT_G, NO_CONSENT),
+    },
     # Sent after sigma-av's agreement was changed, while running, to name kappa-isp for AMBER.
     "after-reload": {"sigma-av": row(NOT_CODE, NAMED, OWN, ABOVE_MAX, NO_CONSENT, BELOW)},
     # The version that lifts the embargo (before it, every audience but the analysts: embargo).

@@ -40,6 +40,7 @@ from tests.integration.sharing_scenario import (
     EXPECTED,
     HUB,
     PARTNERS,
+    QUIET_UPDATE,
     RAW_PII,
     RELOADED,
     SECRET,
@@ -173,6 +174,19 @@ async def play(hub: HubProcess, server: TaxiiServer, watcher: Watcher) -> str:
 
     await submit(hub.bootstrap, hub.topics, BATCH)
     await until(delivered(hub.topics, [s.item for s in BATCH]), "the TLP matrix")
+
+    await submit(hub.bootstrap, hub.topics, [QUIET_UPDATE])
+    quiet = IDS["quiet-update"]
+    await until(
+        lambda m: (
+            QUIET_UPDATE.confidence
+            in [
+                c["confidence"]
+                for c in holdings(hub.topics, m)[ANALYSTS][quiet]["x_fusion_contributors"]
+            ]
+        ),
+        "kappa-isp's changed confidence at the analysts",
+    )
 
     write_agreement(hub.partners_dir, "sigma-av", amber_recipients=["kappa-isp"])
     await asyncio.sleep(2.5)  # the running hub looks for changed agreements every 2 s
@@ -338,6 +352,32 @@ def test_redacted_values_appear_in_no_topic_log_or_store(outcome: Outcome) -> No
         content = path.read_bytes().lower()
         for raw in RAW_PII:
             assert raw.encode() not in content, (path.name, raw)
+
+
+def test_a_change_hidden_from_an_audience_does_not_reach_it(outcome: Outcome) -> None:
+    """A version goes to an audience that sees only some contributions only when what it
+    sees changed; else the new `modified` alone would tell it that a contribution hidden
+    from it came or changed, and when."""
+    curated = outcome.curated("quiet-update")
+    assert [r.version for r in curated] == [1, 2, 3]  # sigma-av, kappa-isp, kappa's update
+    update = curated[-1]
+    assert update.contributions["kappa-isp"].confidence == QUIET_UPDATE.confidence
+    got: dict[str, set[str]] = {}
+    for message in outcome.messages:
+        audience = audience_of(outcome.topics, message.topic)
+        obj = orjson.loads(message.value) if audience else {}
+        if audience and obj["id"] == IDS["quiet-update"]:
+            got.setdefault(audience, set()).add(obj["modified"])
+    every = {r.modified for r in curated}
+    # Those that see both contributions have nothing hidden: every version.
+    for audience in (ANALYSTS, "partner:kappa-isp", "partner:sigma-av", "partner:omega-cert"):
+        assert got[audience] == every, audience
+    # The NCA sees kappa-isp's alone: its arrival and its update, not sigma-av's.
+    assert len(got["liaison:nca"]) == 2 and update.modified in got["liaison:nca"]
+    # INTERPOL sees sigma-av's alone: one version, and nothing of kappa-isp's update.
+    assert len(got["liaison:interpol"]) == 1
+    assert parse(max(got["liaison:interpol"], key=parse)) < parse(update.modified)
+    assert "partner:zeta-bank" not in got
 
 
 def test_a_changed_agreement_applies_without_a_restart(outcome: Outcome) -> None:

@@ -6,13 +6,13 @@ from typing import Any
 
 import orjson
 
-from hub.disseminate.audiences import audiences_for, publish, version_audit
+from hub.disseminate.audiences import PublicationPlans, audiences_for, publish, version_audit
 from hub.disseminate.views import partner_identity_id, sector_identity_id
 from protocols.audience import HUB_ANALYSTS, Audience
 from protocols.rules import Rule
 from protocols.tlp import Tlp
 from schemas.envelopes import VersionAudit
-from schemas.merge import MergeRecord
+from schemas.merge import MergeRecord, PartnerContribution
 from tests.protocols.builders import AGREEMENTS, HUB, MODIFIED, contribution, record
 
 ISP = Audience("partner", "isp-b")
@@ -114,3 +114,66 @@ def test_revoked_only_when_every_visible_contribution_is() -> None:
     assert to_cert.stix is not None and to_cert.stix["revoked"] is True
     [to_analysts] = publish(merged, [HUB_ANALYSTS], AGREEMENTS, hub_identity=HUB)
     assert to_analysts.stix is not None and "revoked" not in to_analysts.stix
+
+
+# --- a version an audience's view does not change -------------------------------------------
+
+LATER = "2026-11-20T11:00:00.000Z"
+
+
+def _next(previous: MergeRecord, *contributions: PartnerContribution) -> MergeRecord:
+    """The version after ``previous``, holding ``contributions``."""
+    version = previous.copy()
+    version.contributions = {c.partner: c for c in contributions}
+    version.version, version.modified = previous.version + 1, LATER
+    return version
+
+
+def _unchanged(record: MergeRecord, previous: MergeRecord | None) -> dict[str, bool]:
+    """Per audience that gets a view of ``record``: whether it is withheld as unchanged."""
+    plans = PublicationPlans(AGREEMENTS, [HUB_ANALYSTS, ISP, BANK, CERT, NCA], hub_identity=HUB)
+    published = plans.publish_audited(record, previous)
+    return {p.audience.label: p.unchanged for p in published.publications if p.stix is not None}
+
+
+# cert-d may see isp-b's GREEN only; bank-a's AMBER names isp-b, not cert-d; RED stays in.
+ISP_GREEN = contribution("isp-b", Tlp.GREEN)
+BANK_AMBER = contribution("bank-a", Tlp.AMBER, confidence=90)
+
+
+def test_a_change_hidden_from_an_audience_is_not_sent_to_it() -> None:
+    before = record(ISP_GREEN, BANK_AMBER)
+    after = _next(before, ISP_GREEN, contribution("bank-a", Tlp.AMBER, confidence=95))
+    assert _unchanged(after, before) == {
+        "analysts": False,  # sees every contribution: nothing is hidden from it
+        "partner:bank-a": False,
+        "partner:isp-b": False,  # named for bank-a's AMBER: sees both
+        "partner:cert-d": True,  # only isp-b's, which did not change
+        "liaison:nca": False,  # bank-a consents to the NCA: sees both
+    }
+
+
+def test_a_contributor_hidden_from_an_audience_is_no_news_to_it() -> None:
+    before = record(ISP_GREEN)
+    after = _next(before, ISP_GREEN, contribution("av-c", Tlp.RED, confidence=99))
+    unchanged = _unchanged(after, before)
+    assert unchanged["partner:cert-d"] and unchanged["liaison:nca"] and unchanged["partner:isp-b"]
+    assert not unchanged["analysts"]
+
+
+def test_a_change_an_audience_sees_is_sent_to_it() -> None:
+    before = record(ISP_GREEN, BANK_AMBER)
+    after = _next(before, contribution("isp-b", Tlp.GREEN, confidence=70), BANK_AMBER)
+    assert not any(_unchanged(after, before).values())
+
+
+def test_the_first_contribution_an_audience_may_see_is_sent_to_it() -> None:
+    before = record(BANK_AMBER)  # nothing cert-d may see
+    after = _next(before, BANK_AMBER, ISP_GREEN)
+    assert _unchanged(after, before)["partner:cert-d"] is False
+
+
+def test_a_version_sent_again_goes_to_every_audience_that_may_see_it() -> None:
+    before = record(ISP_GREEN, BANK_AMBER)
+    after = _next(before, ISP_GREEN, contribution("bank-a", Tlp.AMBER, confidence=95))
+    assert not any(_unchanged(after, None).values())  # no previous: a re-send
