@@ -14,6 +14,7 @@ from hub.disseminate.views import (
     attribution_ref,
     partner_identity_id,
     unattributed_view,
+    withdrawn,
 )
 from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
 from protocols.decision import Decision, DecisionMemo, allowed_contributions, under_embargo
@@ -27,8 +28,10 @@ class Publication:
     """What one audience gets of one record (``stix`` None: nothing), and why.
 
     ``unchanged``: the audience sees only some of the contributions, and none of what it
-    sees changed since the version before, so this version is not sent to it (see
-    ``PublicationPlans.publish_audited``).
+    sees changed since the version before, so this version is not sent to it. An audience
+    that may see nothing of a version but saw something of the one before gets, as
+    ``stix``, the view it held marked no longer valid (``views.withdrawn``). Both only with
+    the version before at hand (``PublicationPlans.publish_audited``).
     """
 
     audience: Audience
@@ -204,7 +207,9 @@ class PublicationPlans:
         and of those nothing changed, would get the view it already holds with a new
         ``modified``: the news that a contribution hidden from it came or changed, and when.
         Its publication is marked ``unchanged`` and not sent. An audience that sees every
-        contribution has nothing hidden from it and gets every version.
+        contribution has nothing hidden from it and gets every version. An audience that
+        may see none of the contributions any more, after it saw some, is told that what it
+        holds is no longer valid.
         """
         plan = self._plan(record)
         contributions = record.contributions
@@ -236,7 +241,7 @@ class PublicationPlans:
             for audience, decisions, index in plan.reach
         ]
         if previous is not None and previous.version:
-            self._mark_unchanged(publications, plan, record, previous)
+            self._against_previous(publications, plan, record, previous)
         return Published(
             publications,
             audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
@@ -244,23 +249,37 @@ class PublicationPlans:
             plan.audited,
         )
 
-    def _mark_unchanged(
+    def _against_previous(
         self,
         publications: list[Publication],
         plan: _Plan,
         record: MergeRecord,
         previous: MergeRecord,
     ) -> None:
+        """Marks what is unchanged for its audience, and withdraws what an audience may no
+        longer see (``publish_audited``)."""
         before = self._plan(previous)  # the same audiences, in the same order
         everyone = len(record.contributions)
         for publication, (_, _, index), (_, _, index_before) in zip(
             publications, plan.reach, before.reach, strict=True
         ):
-            if index is None or index_before is None:
-                continue  # it gets nothing, or this is the first it may see
-            view = plan.views[index]
-            if len(view.visible) < everyone and _same_view(
-                view, record, before.views[index_before], previous
+            if index_before is None:
+                continue  # it saw nothing before: this is news to it, or nothing
+            if index is None:
+                held = before.views[index_before]
+                visible = [previous.contributions[partner] for partner in held.visible]
+                view = attributed(
+                    unattributed_view(previous, visible, crime_code=held.crime_code),
+                    visible,
+                    hub_identity=self.hub_identity,
+                    refs=held.refs,
+                )
+                publication.stix = withdrawn(view, record.modified)
+                publication.crime_code = held.crime_code
+                continue
+            view_now = plan.views[index]
+            if len(view_now.visible) < everyone and _same_view(
+                view_now, record, before.views[index_before], previous
             ):
                 publication.unchanged = True
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from hub.canonical import stix_uuid5
 from hub.correlate.confidence import noisy_or
-from hub.timestamps import max_ts, parse
+from hub.timestamps import later_by_ms, max_ts, parse
 from protocols.tlp import tlp_of
 from schemas.agreement import PartnerAgreement
 from schemas.merge import MergeRecord, PartnerContribution
@@ -123,6 +123,24 @@ def unattributed_view(
     if families:
         indicator["x_fusion_malware_families"] = families
     return indicator
+
+
+def withdrawn(view: dict[str, Any], modified: str) -> dict[str, Any]:
+    """The last version of ``view`` an audience gets when it may no longer see any of the
+    contributions it was built from (a contributor marked its statement stricter, say).
+
+    It holds what the audience held, stamped ``modified`` and valid until then: an
+    indicator no longer to be acted on. Not ``revoked``: STIX makes a revocation permanent
+    for the id, and the audience may be allowed to see the indicator again.
+    """
+    last = view.copy()
+    last["modified"] = modified
+    until = modified if parse(modified) > parse(last["valid_from"]) else None
+    if until is None:  # valid only from later on: valid for a moment at most
+        until = later_by_ms(last["valid_from"])
+    if "valid_until" not in last or parse(until) < parse(last["valid_until"]):
+        last["valid_until"] = until
+    return last
 
 
 def attributed(

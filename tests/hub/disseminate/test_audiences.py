@@ -177,3 +177,45 @@ def test_a_version_sent_again_goes_to_every_audience_that_may_see_it() -> None:
     before = record(ISP_GREEN, BANK_AMBER)
     after = _next(before, ISP_GREEN, contribution("bank-a", Tlp.AMBER, confidence=95))
     assert not any(_unchanged(after, None).values())  # no previous: a re-send
+
+
+def _published(record: MergeRecord, previous: MergeRecord | None) -> dict[str, Any]:
+    plans = PublicationPlans(AGREEMENTS, [HUB_ANALYSTS, ISP, BANK, CERT, NCA], hub_identity=HUB)
+    publications = plans.publish_audited(record, previous).publications
+    return {p.audience.label: p for p in publications}
+
+
+def test_an_audience_that_may_see_nothing_any_more_is_told_its_view_is_no_longer_valid() -> None:
+    before = record(ISP_GREEN, BANK_AMBER)
+    # isp-b marks its statement RED: cert-d may see nothing of the indicator now.
+    after = _next(before, contribution("isp-b", Tlp.RED), BANK_AMBER)
+    held = _published(before, None)["partner:cert-d"].stix
+    last = _published(after, before)["partner:cert-d"]
+    assert held is not None and last.stix is not None
+    assert [d.allowed for d in last.decisions] == [False, False]  # the decisions stand
+    assert last.stix["modified"] == last.stix["valid_until"] == LATER
+    # Nothing it did not hold: the view it had, stamped and ended.
+    assert {k: v for k, v in last.stix.items() if k not in ("modified", "valid_until")} == {
+        k: v for k, v in held.items() if k != "modified"
+    }
+    assert last.crime_code == "fraud/phishing" and not last.unchanged
+    # The NCA still sees bank-a's (consented AMBER): a view of that alone, valid as before.
+    to_nca = _published(after, before)["liaison:nca"].stix
+    assert to_nca is not None and "valid_until" not in to_nca
+    assert to_nca["confidence"] == 90
+
+
+def test_no_withdrawal_without_the_version_before() -> None:
+    before = record(ISP_GREEN, BANK_AMBER)
+    after = _next(before, contribution("isp-b", Tlp.RED), BANK_AMBER)
+    assert _published(after, None)["partner:cert-d"].stix is None
+    # ... nor to an audience that never saw anything of it.
+    assert _published(after, record(BANK_AMBER))["partner:cert-d"].stix is None
+
+
+def test_a_withdrawal_keeps_an_earlier_end() -> None:
+    ended = contribution("isp-b", Tlp.GREEN, valid_until="2026-11-20T08:00:00.000Z")
+    before = record(ended, BANK_AMBER)
+    after = _next(before, contribution("isp-b", Tlp.RED), BANK_AMBER)
+    last = _published(after, before)["partner:cert-d"].stix
+    assert last is not None and last["valid_until"] == "2026-11-20T08:00:00.000Z"

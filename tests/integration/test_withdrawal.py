@@ -1,0 +1,127 @@
+"""An audience that may no longer see an indicator is told so (real broker and worker).
+
+kappa-isp shares a C2 address as TLP:GREEN, then marks the same statement TLP:AMBER+STRICT.
+The audiences that held it under GREEN (sigma-av and omega-cert, which receive the code, and
+the NCA, which kappa-isp consents to) may see nothing of it now. Before, they kept the GREEN
+version, valid, with nothing telling them it had been withdrawn; now each gets one last
+version of what it held, valid until the moment of the change, and nothing it did not hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+
+from hub.kafka_io import TopicMessage
+from hub.topics import Topics
+from protocols.tlp import TLP2_IDS, Tlp
+from schemas.merge import MergeRecord
+from tests.integration.broker_fixture import KafkaBroker
+from tests.integration.hub_process import HubProcess
+from tests.integration.sharing_scenario import (
+    ANALYSTS,
+    PARTNERS,
+    SECRET,
+    Submission,
+    Watcher,
+    audience_of,
+    broker_settled,
+    submit,
+    write_agreement,
+)
+
+pytestmark = pytest.mark.integration
+
+PATTERN = "[ipv4-addr:value = '45.155.205.95']"
+SHARED = Submission("withdrawn", "kappa-isp", PATTERN, "c2")  # kappa-isp's default: GREEN
+RESTRICTED = Submission(
+    "withdrawn", "kappa-isp", PATTERN, "c2", markings=(TLP2_IDS[Tlp.AMBER_STRICT],)
+)
+HELD_UNDER_GREEN = ("partner:sigma-av", "partner:omega-cert", "liaison:nca")
+
+
+def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
+    """Per audience, every version of the indicator it received, oldest first."""
+    curated_id = SHARED.curated_id()
+    got: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        audience = audience_of(topics, message.topic)
+        obj = orjson.loads(message.value) if audience else {}
+        if audience and obj["id"] == curated_id:
+            got.setdefault(audience, []).append(obj)
+    return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+
+
+def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
+    records = [MergeRecord.from_bytes(m.value) for m in messages if m.topic == topics.curated]
+    return sorted(records, key=lambda r: r.version)
+
+
+@pytest.fixture(scope="module")
+async def seen(
+    kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[Topics, list[TopicMessage]]]:
+    workdir = tmp_path_factory.mktemp("withdrawal")
+    partners_dir = workdir / "partners"
+    partners_dir.mkdir()
+    for partner in PARTNERS:
+        write_agreement(partners_dir, partner)
+    hub = HubProcess(
+        bootstrap=kafka_broker.bootstrap,
+        workdir=workdir,
+        partners_dir=partners_dir,
+        extra_env={"FUSIONHUB_REDACTION_SECRET": SECRET},
+    )
+    await asyncio.to_thread(hub.prepare_topics)
+    await broker_settled(hub.bootstrap, hub.topics)
+    hub.start()
+    try:
+        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
+
+            def held_by_all(count: int) -> bool:
+                got = versions(hub.topics, watcher.messages)
+                return all(len(got.get(a, [])) >= count for a in HELD_UNDER_GREEN)
+
+            await submit(hub.bootstrap, hub.topics, [SHARED])
+            await watcher.wait_for(lambda _: held_by_all(1), timeout_s=120, why="GREEN")
+            await submit(hub.bootstrap, hub.topics, [RESTRICTED])
+            await watcher.wait_for(lambda _: held_by_all(2), timeout_s=120, why="withdrawal")
+            await asyncio.sleep(2.0)  # time for anything else to show up too
+            yield hub.topics, list(watcher.messages)
+    finally:
+        hub.stop()
+
+
+def test_each_audience_that_held_it_is_told_it_is_no_longer_valid(
+    seen: tuple[Topics, list[TopicMessage]],
+) -> None:
+    topics, messages = seen
+    first, restricted = curated(topics, messages)
+    got = versions(topics, messages)
+    for audience in HELD_UNDER_GREEN:
+        held, last = got[audience]
+        assert held["modified"] == first.modified and "valid_until" not in held, audience
+        assert last["modified"] == last["valid_until"] == restricted.modified, audience
+        # What it held, and nothing of the restricted statement (its marking above all).
+        assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
+            k: v for k, v in held.items() if k != "modified"
+        }, audience
+        assert last["object_marking_refs"] == [TLP2_IDS[Tlp.GREEN]], audience
+
+
+def test_who_may_still_see_it_gets_the_restricted_version(
+    seen: tuple[Topics, list[TopicMessage]],
+) -> None:
+    topics, messages = seen
+    _, restricted = curated(topics, messages)
+    got = versions(topics, messages)
+    for audience in (ANALYSTS, "partner:kappa-isp"):
+        last = got[audience][-1]
+        assert last["modified"] == restricted.modified and "valid_until" not in last, audience
+        assert last["object_marking_refs"] == [TLP2_IDS[Tlp.AMBER_STRICT]], audience
+    # Those that never saw it (no code received, no consent) get nothing, not even this.
+    assert "partner:zeta-bank" not in got and "liaison:interpol" not in got
