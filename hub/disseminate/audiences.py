@@ -18,6 +18,7 @@ from hub.disseminate.views import (
 )
 from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
 from protocols.decision import Decision, DecisionMemo, allowed_contributions, under_embargo
+from protocols.rules import Rule
 from schemas.agreement import PartnerAgreement
 from schemas.envelopes import AuditedDecision, VersionAudit, audit_message
 from schemas.merge import MergeRecord, PartnerContribution
@@ -38,7 +39,7 @@ class Publication:
     decisions: list[Decision]
     stix: dict[str, Any] | None
     crime_code: str
-    unchanged: bool
+    unchanged: bool = False
 
     def __init__(
         self,
@@ -260,13 +261,19 @@ class PublicationPlans:
         longer see (``publish_audited``)."""
         before = self._plan(previous)  # the same audiences, in the same order
         everyone = len(record.contributions)
-        for publication, (_, _, index), (_, _, index_before) in zip(
+        for publication, (_, decisions, index), (_, _, index_before) in zip(
             publications, plan.reach, before.reach, strict=True
         ):
             if index_before is None:
                 continue  # it saw nothing before: this is news to it, or nothing
             if index is None:
                 held = before.views[index_before]
+                if any(
+                    d.rule == Rule.EMBARGO_IN_FORCE and d.partner in held.visible for d in decisions
+                ):
+                    # An update under embargo: its end sends the news. What was released
+                    # is not taken back meanwhile.
+                    continue
                 visible = [previous.contributions[partner] for partner in held.visible]
                 view = attributed(
                     unattributed_view(previous, visible, crime_code=held.crime_code),

@@ -71,7 +71,7 @@ class DisseminateStage:
         for version in versions:
             record = version.record
             try:
-                published = self._plans.publish_audited(record, version.previous)
+                published = self._publish(self._plans, version)
                 views = _views(published)
             except Exception as exc:  # a hub bug: the version is kept, the batch goes on
                 log.exception("disseminate failed on %s version %s", record.key, record.version)
@@ -88,6 +88,27 @@ class DisseminateStage:
                 lane.send(topic, key, view)
             # Every decision is audited, also for an audience that gets nothing.
             lane.send(audit_topic, key, published.audit_message)
+
+    @staticmethod
+    def _publish(plans: PublicationPlans, version: Version) -> Published:
+        """The version's publications, held against the version before when there is one.
+
+        A version before that cannot be published (a record another hub version wrote, a
+        bug's) must not keep the new one back too, or the record could never heal: the
+        version goes out as a first one would, to every audience that may see something.
+        """
+        if version.previous is None:
+            return plans.publish_audited(version.record)
+        try:
+            return plans.publish_audited(version.record, version.previous)
+        except Exception:
+            log.warning(
+                "%s version %s: the version before could not be published; sent as a first",
+                version.record.key,
+                version.record.version,
+                exc_info=True,
+            )
+            return plans.publish_audited(version.record)
 
 
 def _views(published: Published) -> list[tuple[Audience, str, bytes]]:

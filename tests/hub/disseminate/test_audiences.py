@@ -219,3 +219,13 @@ def test_a_withdrawal_keeps_an_earlier_end() -> None:
     after = _next(before, contribution("isp-b", Tlp.RED), BANK_AMBER)
     last = _published(after, before)["partner:cert-d"].stix
     assert last is not None and last["valid_until"] == "2026-11-20T08:00:00.000Z"
+
+
+def test_an_update_under_embargo_withdraws_nothing() -> None:
+    # isp-b's new statement is embargoed: what cert-d held is not taken back meanwhile.
+    before = record(ISP_GREEN, BANK_AMBER)
+    embargoed = contribution("isp-b", Tlp.GREEN, embargo_until="2026-11-20T12:00:00.000Z")
+    after = _next(before, embargoed, BANK_AMBER)
+    to_cert = _published(after, before)["partner:cert-d"]
+    assert to_cert.stix is None
+    assert [d.rule for d in to_cert.decisions if d.partner == "isp-b"] == [Rule.EMBARGO_IN_FORCE]
