@@ -31,6 +31,7 @@ from protocols.redaction import Redaction
 from protocols.rules import Rule
 from protocols.tlp import TLP1_IDS, TLP2_IDS, Tlp
 from schemas.envelopes import Origin
+from tests.integration.hub_process import HubProcess
 
 SECRET = "sharing-tests-redaction-secret-0123456789"
 ALL_PII = ["email", "account-number", "card-number", "person-name", "user-account"]
@@ -135,6 +136,25 @@ async def submit(bootstrap: str, topics: Topics, submissions: list[Submission]) 
             raw = orjson.dumps(s.stix())
             await producer.send(new_ingest_record(s.partner, raw, origin=Origin(channel="cli")))
         await producer.flush()
+
+
+async def scenario_hub(
+    bootstrap: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> HubProcess:
+    """A worker (not started) for the scenario's partners, its topics made and settled."""
+    partners_dir = workdir / "partners"
+    partners_dir.mkdir()
+    for partner in PARTNERS:
+        write_agreement(partners_dir, partner)
+    hub = HubProcess(
+        bootstrap=bootstrap,
+        workdir=workdir,
+        partners_dir=partners_dir,
+        extra_env={"FUSIONHUB_REDACTION_SECRET": SECRET, **(extra_env or {})},
+    )
+    await asyncio.to_thread(hub.prepare_topics)
+    await broker_settled(hub.bootstrap, hub.topics)
+    return hub
 
 
 async def broker_settled(bootstrap: str, topics: Topics, *, timeout_s: float = 120.0) -> None:
@@ -259,6 +279,17 @@ RAW_PII = (
 )
 HUB = hub_identity_id("Fusion Hub e-crime unit")
 _GREEN, _AMBER = (TLP2_IDS[Tlp.GREEN],), (TLP2_IDS[Tlp.AMBER],)
+
+
+def sigma_and_kappa(item: str, address: str) -> list[Submission]:
+    """One C2 address from two partners: sigma-av's GREEN (70) and kappa-isp's default (40)."""
+    pattern = f"[ipv4-addr:value = '{address}']"
+    return [
+        Submission(item, "sigma-av", pattern, "c2", markings=_GREEN, confidence=70),
+        Submission(item, "kappa-isp", pattern, "c2", confidence=40),
+    ]
+
+
 BATCH = [
     Submission("clear-c2", "sigma-av", "[ipv4-addr:value = '45.155.205.10']", "c2"),
     Submission("green-phish", "kappa-isp", "[domain-name:value = 'green.phish.test']", "phishing"),
@@ -292,17 +323,7 @@ BATCH = [
         "phishing",
         markings=(TLP1_IDS[Tlp.CLEAR],),
     ),
-    Submission(
-        "merged-c2",
-        "sigma-av",
-        "[ipv4-addr:value = '45.155.205.80']",
-        "c2",
-        markings=_GREEN,
-        confidence=70,
-    ),
-    Submission(
-        "merged-c2", "kappa-isp", "[ipv4-addr:value = '45.155.205.80']", "c2", confidence=40
-    ),
+    *sigma_and_kappa("merged-c2", "45.155.205.80"),
     # Both partners redact e-mail addresses: the same victim meets under one keyed hash.
     Submission(
         "victim-email",
@@ -323,17 +344,7 @@ BATCH = [
     Submission("victim-url", "zeta-bank", f"[url:value = '{VICTIM_URL}']", "phishing"),
     # As merged-c2; then kappa-isp changes its confidence (QUIET_UPDATE), which only the
     # audiences that see kappa-isp's contribution may learn of.
-    Submission(
-        "quiet-update",
-        "sigma-av",
-        "[ipv4-addr:value = '45.155.205.90']",
-        "c2",
-        markings=_GREEN,
-        confidence=70,
-    ),
-    Submission(
-        "quiet-update", "kappa-isp", "[ipv4-addr:value = '45.155.205.90']", "c2", confidence=40
-    ),
+    *sigma_and_kappa("quiet-update", "45.155.205.90"),
 ]
 QUIET_UPDATE = Submission(
     "quiet-update", "kappa-isp", "[ipv4-addr:value = '45.155.205.90']", "c2", confidence=55

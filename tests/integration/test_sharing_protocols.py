@@ -43,11 +43,10 @@ from tests.integration.sharing_scenario import (
     QUIET_UPDATE,
     RAW_PII,
     RELOADED,
-    SECRET,
     Watcher,
     audience_of,
-    broker_settled,
     holdings,
+    scenario_hub,
     source_refs,
     submit,
     write_agreement,
@@ -222,18 +221,7 @@ async def outcome(
     kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Outcome]:
     workdir = tmp_path_factory.mktemp("sharing")
-    partners_dir = workdir / "partners"
-    partners_dir.mkdir()
-    for partner in PARTNERS:
-        write_agreement(partners_dir, partner)
-    hub = HubProcess(
-        bootstrap=kafka_broker.bootstrap,
-        workdir=workdir,
-        partners_dir=partners_dir,
-        extra_env={"FUSIONHUB_SWEEP_INTERVAL_S": "1", "FUSIONHUB_REDACTION_SECRET": SECRET},
-    )
-    await asyncio.to_thread(hub.prepare_topics)
-    await broker_settled(hub.bootstrap, hub.topics)
+    hub = await scenario_hub(kafka_broker.bootstrap, workdir, {"FUSIONHUB_SWEEP_INTERVAL_S": "1"})
     server = TaxiiServer(hub=hub, workdir=workdir)
     hub.start()
     try:

@@ -21,17 +21,13 @@ from hub.topics import Topics
 from protocols.tlp import TLP2_IDS, Tlp
 from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
-from tests.integration.hub_process import HubProcess
 from tests.integration.sharing_scenario import (
     ANALYSTS,
-    PARTNERS,
-    SECRET,
     Submission,
     Watcher,
     audience_of,
-    broker_settled,
+    scenario_hub,
     submit,
-    write_agreement,
 )
 
 pytestmark = pytest.mark.integration
@@ -65,19 +61,7 @@ def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
 async def seen(
     kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Topics, list[TopicMessage]]]:
-    workdir = tmp_path_factory.mktemp("withdrawal")
-    partners_dir = workdir / "partners"
-    partners_dir.mkdir()
-    for partner in PARTNERS:
-        write_agreement(partners_dir, partner)
-    hub = HubProcess(
-        bootstrap=kafka_broker.bootstrap,
-        workdir=workdir,
-        partners_dir=partners_dir,
-        extra_env={"FUSIONHUB_REDACTION_SECRET": SECRET},
-    )
-    await asyncio.to_thread(hub.prepare_topics)
-    await broker_settled(hub.bootstrap, hub.topics)
+    hub = await scenario_hub(kafka_broker.bootstrap, tmp_path_factory.mktemp("withdrawal"))
     hub.start()
     try:
         async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
@@ -96,12 +80,19 @@ async def seen(
         hub.stop()
 
 
-def test_each_audience_that_held_it_is_told_it_is_no_longer_valid(
-    seen: tuple[Topics, list[TopicMessage]],
-) -> None:
+Outcome = tuple[MergeRecord, MergeRecord, dict[str, list[dict[str, Any]]]]
+
+
+@pytest.fixture(scope="module")
+def outcome(seen: tuple[Topics, list[TopicMessage]]) -> Outcome:
+    """The GREEN version, the restricted one, and what each audience received."""
     topics, messages = seen
     first, restricted = curated(topics, messages)
-    got = versions(topics, messages)
+    return first, restricted, versions(topics, messages)
+
+
+def test_each_audience_that_held_it_is_told_it_is_no_longer_valid(outcome: Outcome) -> None:
+    first, restricted, got = outcome
     for audience in HELD_UNDER_GREEN:
         held, last = got[audience]
         assert held["modified"] == first.modified and "valid_until" not in held, audience
@@ -113,12 +104,8 @@ def test_each_audience_that_held_it_is_told_it_is_no_longer_valid(
         assert last["object_marking_refs"] == [TLP2_IDS[Tlp.GREEN]], audience
 
 
-def test_who_may_still_see_it_gets_the_restricted_version(
-    seen: tuple[Topics, list[TopicMessage]],
-) -> None:
-    topics, messages = seen
-    _, restricted = curated(topics, messages)
-    got = versions(topics, messages)
+def test_who_may_still_see_it_gets_the_restricted_version(outcome: Outcome) -> None:
+    _, restricted, got = outcome
     for audience in (ANALYSTS, "partner:kappa-isp"):
         last = got[audience][-1]
         assert last["modified"] == restricted.modified and "valid_until" not in last, audience
