@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from aiokafka.structs import ConsumerRecord
 
+from hub.admit.admission import str_or_none
 from hub.admit.stage import message_position
 from hub.canonical import stix_uuid5
 from schemas.envelopes import PIPELINE, Origin, Reason, Rejection, encode_payload
@@ -68,14 +69,14 @@ def admitted_rejection(message: ConsumerRecord[bytes, bytes], code: str, detail:
     payload, is_base64 = encode_payload(raw)
     return Rejection(
         rejection_id=stix_uuid5(f"admitted:{position}"),
-        ingest_id=_text(body.get("ingest_id")) or f"admitted:{position}",
-        partner=_text(body.get("partner")) or "unknown",
+        ingest_id=str_or_none(body.get("ingest_id")) or f"admitted:{position}",
+        partner=str_or_none(body.get("partner")) or "unknown",
         received=received,
         reason=Reason(
             code,
             f"message at {position}: {detail}",
-            object_id=_text(body.get("object_id")),
-            object_type=_text(body.get("object_type")),
+            object_id=str_or_none(body.get("object_id")),
+            object_type=str_or_none(body.get("object_type")),
         ),
         payload=payload,
         payload_base64=is_base64,
@@ -123,7 +124,3 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None

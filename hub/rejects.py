@@ -69,16 +69,14 @@ async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]
     ingested = admitted = 0
     async with IngestProducer(bootstrap, topics.ingest) as producer:
         for rejection in rejections:
-            if rejection.format == ADMITTED_FORMAT:
-                replayed_as = rejection.ingest_id
-                payload = decode_payload(rejection.payload, rejection.payload_base64)
-                await producer.send_to(topics.admitted, context_key(rejection.context), payload)
-                admitted += 1
-            elif rejection.format == CURATED_FORMAT:
-                replayed_as = rejection.ingest_id
+            if rejection.format in (ADMITTED_FORMAT, CURATED_FORMAT):
                 key = context_key(rejection.context)
-                tick = Tick(key.decode("utf-8"), REPUBLISH, now_ms())
-                await producer.send_to(topics.admitted, key, tick.to_bytes())
+                if rejection.format == ADMITTED_FORMAT:
+                    payload = decode_payload(rejection.payload, rejection.payload_base64)
+                else:
+                    payload = Tick(key.decode("utf-8"), REPUBLISH, now_ms()).to_bytes()
+                await producer.send_to(topics.admitted, key, payload)
+                replayed_as = rejection.ingest_id
                 admitted += 1
             else:
                 record = _ingest_again(rejection)

@@ -179,7 +179,7 @@ class Admitter:
                 reason = Reason(
                     ADMISSION_FAILED,
                     f"the hub failed on this object ({fault!r}); replay once fixed",
-                    object_id=_str_or_none(obj.get("id")) if isinstance(obj, dict) else None,
+                    object_id=str_or_none(obj.get("id")) if isinstance(obj, dict) else None,
                     index=index,
                 )
                 self._reject_object(result, record, index, obj, reason)
@@ -220,13 +220,13 @@ class Admitter:
             reason = Reason(
                 code,
                 str(exc),
-                object_id=_str_or_none(obj.get("id")),
-                object_type=_str_or_none(obj.get("type")),
+                object_id=str_or_none(obj.get("id")),
+                object_type=str_or_none(obj.get("type")),
                 index=index,
             )
             self._reject_object(result, record, index, obj, reason)
             return
-        version = _str_or_none(obj.get("modified"))
+        version = str_or_none(obj.get("modified"))
         if contribution is not None and self.suppressor is not None:
             hit = self.suppressor(
                 Observable(contribution.observable_type, contribution.observable_value)
@@ -240,7 +240,7 @@ class Admitter:
                 return
         if contribution is not None:
             result.contributions.append(contribution)
-        result.outcomes.append(ObjectOutcome(_str_or_none(obj.get("id")), version, True))
+        result.outcomes.append(ObjectOutcome(str_or_none(obj.get("id")), version, True))
 
     def _contribution(
         self, record: IngestRecord, agreement: PartnerAgreement, obj: StixObject
@@ -330,7 +330,7 @@ class Admitter:
                 context=None,
             )
         )
-        version = _str_or_none(obj.get("modified")) if isinstance(obj, dict) else None
+        version = str_or_none(obj.get("modified")) if isinstance(obj, dict) else None
         result.outcomes.append(
             ObjectOutcome(reason.object_id, version, False, f"{reason.code}: {reason.detail}")
         )
@@ -372,5 +372,6 @@ def _rejection_id(ingest_id: str, index: int) -> str:
     return stix_uuid5(f"rejection:{ingest_id}:{index}")
 
 
-def _str_or_none(value: object) -> str | None:
+def str_or_none(value: object) -> str | None:
+    """A JSON value if it is text: what a rejection names of a record it cannot read."""
     return value if isinstance(value, str) else None

@@ -147,6 +147,10 @@ class _Plan:
     audited_json: bytes  # the same, encoded
 
 
+# A version's views' common parts, by their contributions and crime code (``_built``).
+_Shared = dict[tuple[tuple[str, ...], str], tuple[list[PartnerContribution], dict[str, Any]]]
+
+
 class Published(NamedTuple):
     """What each audience gets of a version, and the audit's fusion.audit message."""
 
@@ -213,25 +217,9 @@ class PublicationPlans:
         holds is no longer valid.
         """
         plan = self._plan(record)
-        contributions = record.contributions
-        # Views that differ only in whom they name (the analysts see a partner named, a
-        # liaison agency sees the hub) share the rest, built once.
-        shared: dict[
-            tuple[tuple[str, ...], str], tuple[list[PartnerContribution], dict[str, Any]]
-        ] = {}
-        views = []
-        for view in plan.views:  # each sees at least one contribution: a plan has no other
-            common = shared.get((view.visible, view.crime_code))
-            if common is None:
-                visible = [contributions[partner] for partner in view.visible]
-                common = shared[(view.visible, view.crime_code)] = (
-                    visible,
-                    unattributed_view(record, visible, crime_code=view.crime_code),
-                )
-            visible, unattributed = common
-            views.append(
-                attributed(unattributed, visible, hub_identity=self.hub_identity, refs=view.refs)
-            )
+        shared: _Shared = {}
+        # Each sees at least one contribution: a plan has no other.
+        views = [self._built(record, view, shared) for view in plan.views]
         publications = [
             Publication(
                 audience,
@@ -274,14 +262,7 @@ class PublicationPlans:
                     # An update under embargo: its end sends the news. What was released
                     # is not taken back meanwhile.
                     continue
-                visible = [previous.contributions[partner] for partner in held.visible]
-                view = attributed(
-                    unattributed_view(previous, visible, crime_code=held.crime_code),
-                    visible,
-                    hub_identity=self.hub_identity,
-                    refs=held.refs,
-                )
-                publication.stix = withdrawn(view, record.modified)
+                publication.stix = withdrawn(self._built(previous, held, {}), record.modified)
                 publication.crime_code = held.crime_code
                 continue
             view_now = plan.views[index]
@@ -289,6 +270,20 @@ class PublicationPlans:
                 view_now, record, before.views[index_before], previous
             ):
                 publication.unchanged = True
+
+    def _built(self, record: MergeRecord, view: _View, shared: _Shared) -> dict[str, Any]:
+        """``view`` of ``record``. Views that differ only in whom they name (the analysts see
+        a partner named, a liaison agency sees the hub) share the rest through ``shared``,
+        built once."""
+        common = shared.get((view.visible, view.crime_code))
+        if common is None:
+            visible = [record.contributions[partner] for partner in view.visible]
+            common = shared[(view.visible, view.crime_code)] = (
+                visible,
+                unattributed_view(record, visible, crime_code=view.crime_code),
+            )
+        visible, unattributed = common
+        return attributed(unattributed, visible, hub_identity=self.hub_identity, refs=view.refs)
 
     def _plan(self, record: MergeRecord) -> _Plan:
         contributions = sorted(record.contributions.items())

@@ -135,9 +135,10 @@ def withdrawn(view: dict[str, Any], modified: str) -> dict[str, Any]:
     """
     last = view.copy()
     last["modified"] = modified
-    until = modified if parse(modified) > parse(last["valid_from"]) else None
-    if until is None:  # valid only from later on: valid for a moment at most
-        until = later_by_ms(last["valid_from"])
+    # Valid only from later on: valid for a moment at most.
+    until = (
+        modified if parse(modified) > parse(last["valid_from"]) else later_by_ms(last["valid_from"])
+    )
     if "valid_until" not in last or parse(until) < parse(last["valid_until"]):
         last["valid_until"] = until
     return last
