@@ -32,6 +32,7 @@ from hub.context import HubContext
 from hub.correlate.stage import CorrelateStage
 from hub.correlate.table import MergeTable
 from hub.disseminate.audiences import audiences_for
+from hub.disseminate.sharing import Sharing
 from hub.disseminate.stage import DisseminateStage, audience_topic
 from hub.fetch_pacing import IDLE_WAIT_MS, FetchPacing
 from hub.kafka_admin import ensure_topics, pipeline_topics, table_changelogs
@@ -76,7 +77,8 @@ class HubWorker:
         )
         self.admit = AdmitStage(context, self.lane)
         self.correlate = CorrelateStage(context, self.lane, self.table)
-        self.disseminate = DisseminateStage(context, self.lane)
+        sharing = Sharing(context, self.table, kept=settings.data_dir / "sharing" / "in-force.json")
+        self.disseminate = DisseminateStage(context, self.lane, sharing)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.broker,
             group_id=settings.app_id,
@@ -157,6 +159,8 @@ class HubWorker:
             # A rebalance may have taken partitions between the fetch and the lock: their
             # records are left to the new holder (this worker commits none of them).
             batch = {tp: messages for tp, messages in batch.items() if tp in self.held}
+            # Changed agreements take effect here, before any of the batch is correlated.
+            await self.disseminate.sharing.follow(self.ticks)
             ingest = self.context.topics.ingest
             # What admit writes in a batch is correlated in a later one.
             for tp, messages in batch.items():
@@ -200,6 +204,7 @@ class HubWorker:
             try:
                 async with self.lock:
                     self.correlate.sweep(self.ticks)
+                    await self.disseminate.sharing.follow(self.ticks)  # without traffic too
                 await self.ticks.flush()
             except OutboxError:
                 self.correlate.ticks_lost()

@@ -332,18 +332,29 @@ class Contribution:
 
 @dataclass(slots=True)
 class Tick:
-    """A time-based change for one record, on ``fusion.admitted`` beside contributions.
+    """A change for one record that no contribution makes, on ``fusion.admitted`` beside
+    contributions, so it is made by the worker holding the record, in order with them.
 
-    The correlate sweep sends it when an embargo ends or every contribution has expired, so
-    the change is made by the worker holding the record, in the record's partition.
+    The correlate sweep sends one when an embargo ends or every contribution has expired; a
+    change of the partners' agreements sends a ``sharing`` tick for each record whose views
+    it changes (hub/disseminate/sharing.py), with ``held``: for each audience whose view
+    changed, ``{"crime_code", "stix"}`` of the view it held, or None if it held none.
     """
 
     key: str
-    tick: str  # expiry | embargo-release
+    tick: str  # expiry | embargo-release | republish | sharing
     now: str
+    held: dict[str, Any] | None = None
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(self)
+        body: JSON = {"key": self.key, "tick": self.tick, "now": self.now}
+        if self.held is not None:
+            body["held"] = self.held
+        return orjson.dumps(body)
+
+
+# The tick that carries a change of the agreements to the audiences it concerns.
+SHARING_TICK = "sharing"
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hub.canonical import indicator_id_for_key
 from hub.correlate.confidence import noisy_or
 from hub.timestamps import later_by_ms, max_ts, parse
-from schemas.envelopes import Contribution
+from schemas.envelopes import SHARING_TICK, Contribution
 from schemas.merge import MergeRecord, PartnerContribution
 
 
@@ -144,7 +144,28 @@ def apply_tick(record: MergeRecord, tick: str, now: str) -> MergeRecord | None:
         return release_embargo(record, now)
     if tick == "expiry":
         return expire(record, now)
-    raise ValueError(f"unknown tick {tick!r}; expected 'embargo-release' or 'expiry'")
+    if tick == SHARING_TICK:
+        return reshared(record, now)
+    raise ValueError(
+        f"unknown tick {tick!r}; expected 'embargo-release', 'expiry' or '{SHARING_TICK}'"
+    )
+
+
+def reshared(record: MergeRecord, now: str) -> MergeRecord | None:
+    """The version that carries a change of the agreements to the audiences it concerns.
+
+    Nothing in the record changes but its `modified`: the moment the hub found the change
+    (the tick's, so a replay is the same), or just after the version before. Versions after
+    it are later still, so an audience that gets it keeps it until the next one.
+    """
+    if record.version == 0:
+        return None
+    modified = now if parse(now) > parse(record.modified) else later_by_ms(record.modified)
+    version = record.copy()
+    version.version = record.version + 1
+    version.modified = modified
+    version.changes = [SHARING_TICK]
+    return version
 
 
 def expire(record: MergeRecord, now: str) -> MergeRecord | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import MutableMapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 import orjson
 from aiokafka.structs import ConsumerRecord
@@ -30,14 +30,15 @@ from hub.quarantine import (
 )
 from hub.streams import Lane
 from hub.timestamps import now_ms
-from schemas.envelopes import Contribution, Tick
+from schemas.envelopes import SHARING_TICK, Contribution, Tick
 from schemas.merge import MergeRecord
 from schemas.stix.primitives import timestamp_defect
 
 log = logging.getLogger(__name__)
 
-# The sweep's two ticks and a replayed dissemination failure's (``hub/quarantine.py``).
-TICKS: Final = frozenset({"expiry", "embargo-release", REPUBLISH})
+# The sweep's two ticks, a replayed dissemination failure's (``hub/quarantine.py``) and a
+# change of the agreements' (hub/disseminate/sharing.py).
+TICKS: Final = frozenset({"expiry", "embargo-release", REPUBLISH, SHARING_TICK})
 
 
 class Version:
@@ -53,6 +54,7 @@ class Version:
         record: MergeRecord,
         offset: int = -1,
         previous: MergeRecord | None = None,
+        held: dict[str, Any] | None = None,
     ) -> None:
         self.encoded = encoded
         self.record = record
@@ -64,6 +66,9 @@ class Version:
         # and when the current version is sent again): disseminate sends it only to the
         # audiences whose view it changes (hub/disseminate/audiences.py).
         self.previous = previous
+        # A sharing tick's version: what each audience whose view the agreements changed
+        # held before (``Tick.held``); only those get it.
+        self.held = held
 
 
 def correlate_message(
@@ -117,6 +122,7 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
         return Step(stored, None, Version(stored, record, offset) if record.version else None)
     change = read_change(key, value)
     previous = record
+    held = None
     if isinstance(change, Tick):
         if record is None:
             return Step(None, None, None)
@@ -125,6 +131,7 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
             assert stored is not None
             return Step(None, None, Version(stored, record, offset) if record.version else None)
         ticked = apply_tick(record, change.tick, change.now)
+        held = change.held
         record, material = (ticked or record), ticked is not None
     else:
         record, material = merge(record, change)
@@ -132,7 +139,9 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
     # it was.
     record.applied_offset = offset
     encoded = record.to_bytes()
-    return Step(encoded, record, Version(encoded, record, offset, previous) if material else None)
+    return Step(
+        encoded, record, Version(encoded, record, offset, previous, held) if material else None
+    )
 
 
 def read_change(key: bytes, value: bytes) -> Contribution | Tick:
@@ -143,7 +152,10 @@ def read_change(key: bytes, value: bytes) -> Contribution | Tick:
             raise ValueError(f"a JSON {type(body).__name__}, not an object")
         change: Contribution | Tick
         if "tick" in body:
-            change = Tick(str(body["key"]), str(body["tick"]), str(body["now"]))
+            held = body.get("held")
+            if held is not None and not isinstance(held, dict):
+                raise ValueError(f"held views are a JSON {type(held).__name__}, not an object")
+            change = Tick(str(body["key"]), str(body["tick"]), str(body["now"]), held)
         else:
             change = Contribution.from_json(body)
     except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -209,6 +221,16 @@ def _all_text(values: Sequence[object]) -> bool:
 def tick_defect(tick: Tick) -> str | None:
     if tick.tick not in TICKS:
         return f"unknown tick {tick.tick!r}"
+    if (tick.held is not None) != (tick.tick == SHARING_TICK):
+        return f"held views come with a {SHARING_TICK!r} tick, and only with one"
+    if tick.held is not None:
+        for audience, view in tick.held.items():
+            if view is not None and not (
+                isinstance(view, dict)
+                and isinstance(view.get("crime_code"), str)
+                and isinstance(view.get("stix"), dict)
+            ):
+                return f"held view for {audience!r} is not {{crime_code, stix}} or null: {view!r}"
     return _stamp_defect("now", tick.now)
 
 

@@ -182,6 +182,12 @@ class MergeTable:
         for store in list(self._stores.values()):
             yield from store.items()
 
+    def partition_items(self) -> Iterator[tuple[int, bytes, bytes]]:
+        """Every record held, with its partition."""
+        for partition, store in list(self._stores.items()):
+            for key, value in store.items():
+                yield partition, key, value
+
     def write_changelog(self, lane: Lane) -> None:
         """Put the writes made since the last call on ``lane``, to their partitions."""
         pending, self.pending = self.pending, []

@@ -16,7 +16,7 @@ from hub.disseminate.views import (
     unattributed_view,
     withdrawn,
 )
-from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience
+from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience, audience_named
 from protocols.decision import Decision, DecisionMemo, allowed_contributions, under_embargo
 from protocols.rules import Rule
 from schemas.agreement import PartnerAgreement
@@ -199,7 +199,10 @@ class PublicationPlans:
         return self.publish_audited(record).publications
 
     def publish_audited(
-        self, record: MergeRecord, previous: MergeRecord | None = None
+        self,
+        record: MergeRecord,
+        previous: MergeRecord | None = None,
+        held: dict[str, Any] | None = None,
     ) -> Published:
         """What each audience gets of ``record``, and its ``version_audit``.
 
@@ -215,6 +218,11 @@ class PublicationPlans:
         contribution has nothing hidden from it and gets every version. An audience that
         may see none of the contributions any more, after it saw some, is told that what it
         holds is no longer valid.
+
+        ``held`` comes with a version cut because the agreements changed (``Tick.held``):
+        what each audience whose view they changed held before. Only those audiences get the
+        version - their new view, or, if they may see nothing now, the one they held
+        withdrawn; an audience whose agreement is gone too. The others hold all they may see.
         """
         plan = self._plan(record)
         shared: _Shared = {}
@@ -230,7 +238,9 @@ class PublicationPlans:
             for audience, decisions, index in plan.reach
         ]
         if previous is not None and previous.version:
-            self._against_previous(publications, plan, record, previous)
+            self._against_previous(publications, plan, record, previous, held is not None)
+        if held is not None:
+            _against_held(publications, record, held)
         return Published(
             publications,
             audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
@@ -244,9 +254,12 @@ class PublicationPlans:
         plan: _Plan,
         record: MergeRecord,
         previous: MergeRecord,
+        resharing: bool,
     ) -> None:
         """Marks what is unchanged for its audience, and withdraws what an audience may no
-        longer see (``publish_audited``)."""
+        longer see (``publish_audited``). A version that only carries a change of the
+        agreements (``resharing``) is news to no audience whose view it leaves as it was,
+        not even to one that sees every contribution."""
         before = self._plan(previous)  # the same audiences, in the same order
         everyone = len(record.contributions)
         for publication, (_, decisions, index), (_, _, index_before) in zip(
@@ -266,7 +279,7 @@ class PublicationPlans:
                 publication.crime_code = held.crime_code
                 continue
             view_now = plan.views[index]
-            if len(view_now.visible) < everyone and _same_view(
+            if (resharing or len(view_now.visible) < everyone) and _same_view(
                 view_now, record, before.views[index_before], previous
             ):
                 publication.unchanged = True
@@ -321,6 +334,61 @@ class PublicationPlans:
             reach.append((audience, decisions, views[key]))
         audited = _audited((a, decisions) for a, decisions, _ in reach)
         return _Plan(distinct, reach, audited, orjson.dumps(audited))
+
+
+def _against_held(
+    publications: list[Publication], record: MergeRecord, held: dict[str, Any]
+) -> None:
+    """A sharing version's publications (``publish_audited``): sent to the audiences in
+    ``held``, their earlier view withdrawn if they may see nothing now. The others were
+    judged against the version before: news to them only if an embargo ended meanwhile."""
+    for publication in publications:
+        label = publication.audience.label
+        if label not in held:
+            continue
+        before = held[label]
+        if publication.stix is None and before is not None:
+            publication.stix = withdrawn(before["stix"], record.modified)
+            publication.crime_code = before["crime_code"]
+        publication.unchanged = False  # its view changed: new to it, or no longer there
+    # An audience whose agreement is gone (a partner no longer in the partnership) is told
+    # too that what it holds is no longer valid.
+    present = {p.audience.label for p in publications}
+    for label, before in sorted(held.items()):
+        if label not in present and before is not None:
+            publications.append(
+                Publication(
+                    audience_named(label),
+                    [],
+                    withdrawn(before["stix"], record.modified),
+                    before["crime_code"],
+                )
+            )
+
+
+def sharing_changes(
+    before: PublicationPlans, after: PublicationPlans, record: MergeRecord
+) -> dict[str, Any]:
+    """What the audiences whose view of ``record`` differs under ``after``'s agreements from
+    ``before``'s held: by audience label, the view it held (``{"crime_code", "stix"}``), or
+    None if it held none. Empty if the change of agreements concerns no audience of it."""
+    then, now = _by_label(before._plan(record)), _by_label(after._plan(record))
+    shared: _Shared = {}
+    changed: dict[str, Any] = {}
+    for label in sorted(then.keys() | now.keys()):
+        view = then.get(label)
+        if view == now.get(label):
+            continue
+        changed[label] = (
+            None
+            if view is None
+            else {"crime_code": view.crime_code, "stix": before._built(record, view, shared)}
+        )
+    return changed
+
+
+def _by_label(plan: _Plan) -> dict[str, _View]:
+    return {a.label: plan.views[i] for a, _, i in plan.reach if i is not None}
 
 
 def _same_view(view: _View, record: MergeRecord, before: _View, previous: MergeRecord) -> bool:

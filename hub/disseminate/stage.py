@@ -15,7 +15,8 @@ import orjson
 
 from hub.context import HubContext
 from hub.correlate.stage import Version
-from hub.disseminate.audiences import PublicationPlans, Published, audiences_for
+from hub.disseminate.audiences import PublicationPlans, Published
+from hub.disseminate.sharing import Sharing
 from hub.kafka_admin import ensure_topics
 from hub.quarantine import failure_detail, version_rejection
 from hub.streams import Lane
@@ -36,13 +37,15 @@ def audience_topic(topics: Topics, audience: Audience, crime_code: str) -> str:
 class DisseminateStage:
     """Publishes each curated version to every audience it decides for, and audits."""
 
-    def __init__(self, context: HubContext, lane: Lane) -> None:
+    def __init__(self, context: HubContext, lane: Lane, sharing: Sharing | None = None) -> None:
         self.context = context
         self.lane = lane
+        # The agreements it publishes under, switched by the worker (``Sharing.follow``);
+        # by default those on disk when it starts, for good.
+        self.sharing = sharing if sharing is not None else Sharing(context)
         # (audience kind, audience name, crime code) -> topic: strings hash in C, where the
         # frozen Audience's generated __hash__ runs as Python, once per view.
         self._topics: dict[tuple[str, str, str], str] = {}
-        self._plans: PublicationPlans | None = None
 
     async def _new_topic(self, audience: Audience, crime_code: str) -> str:
         """The audience's topic for ``crime_code``, created before its first send.
@@ -58,20 +61,13 @@ class DisseminateStage:
         return topic
 
     async def handle(self, versions: list[Version]) -> None:
-        context, topics = self.context, self.context.topics
-        agreements = context.agreements.current()
-        if self._plans is None or self._plans.agreements is not agreements:
-            # Agreements (re)loaded: the audiences and every plan are worked out anew.
-            self._plans = PublicationPlans(
-                agreements,
-                audiences_for(agreements, context.liaison_agencies),
-                hub_identity=context.hub_identity,
-            )
+        topics = self.context.topics
+        plans = self.sharing.plans
         lane, audit_topic = self.lane, topics.audit
         for version in versions:
             record = version.record
             try:
-                published = self._publish(self._plans, version)
+                published = self._publish(plans, version)
                 views = _views(published)
             except Exception as exc:  # a hub bug: the version is kept, the batch goes on
                 log.exception("disseminate failed on %s version %s", record.key, record.version)
@@ -100,7 +96,7 @@ class DisseminateStage:
         if version.previous is None:
             return plans.publish_audited(version.record)
         try:
-            return plans.publish_audited(version.record, version.previous)
+            return plans.publish_audited(version.record, version.previous, version.held)
         except Exception:
             log.warning(
                 "%s version %s: the version before could not be published; sent as a first",

@@ -26,9 +26,9 @@ from hub.store import ObjectFilter, Store
 from hub.store.collections import analysts_collection, feed_collection, liaison_collection
 from hub.timestamps import now_ms, parse
 from hub.topics import Topics
-from protocols.rules import ALLOWING
+from protocols.rules import ALLOWING, Rule
 from protocols.tlp import TLP2_IDS, Tlp
-from schemas.envelopes import AuditRecord, audit_records_of
+from schemas.envelopes import SHARING_TICK, AuditRecord, audit_records_of
 from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.hub_process import REPO, HubProcess
@@ -43,6 +43,7 @@ from tests.integration.sharing_scenario import (
     QUIET_UPDATE,
     RAW_PII,
     RELOADED,
+    RESHARED,
     Watcher,
     audience_of,
     holdings,
@@ -60,8 +61,15 @@ IDS = {s.item: s.curated_id() for s in SUBMISSIONS}
 ITEM_OF = {curated: item for item, curated in IDS.items()}
 
 
-def visible(item: str, audience: str) -> set[str]:
-    return {p for p, rules in EXPECTED[item].items() if rules[audience] in ALLOWING}
+def rules(item: str, partner: str, *, reshared: bool) -> dict[str, Rule]:
+    """Per audience, the rule that decides for ``partner``'s contribution to ``item``: as it
+    was first sent, or once sigma-av's changed agreement was carried to what was sent."""
+    changed = RESHARED.get(item, {}).get(partner, {}) if reshared else {}
+    return {**EXPECTED[item][partner], **changed}
+
+
+def visible(item: str, audience: str, *, reshared: bool = True) -> set[str]:
+    return {p for p in EXPECTED[item] if rules(item, p, reshared=reshared)[audience] in ALLOWING}
 
 
 def shown_as(partner: str, audience: str) -> str:
@@ -72,26 +80,30 @@ def shown_as(partner: str, audience: str) -> str:
     return sector_identity_id(PARTNERS[partner]["sector"]) if attribution == "sector" else HUB
 
 
-def expected_refs(item: str, audience: str) -> list[str]:
-    return sorted(shown_as(p, audience) for p in visible(item, audience))
+def expected_refs(item: str, audience: str, *, reshared: bool = True) -> list[str]:
+    return sorted(shown_as(p, audience) for p in visible(item, audience, reshared=reshared))
 
 
-def undelivered(topics: Topics, messages: list[TopicMessage], items: list[str]) -> list[str]:
+def undelivered(
+    topics: Topics, messages: list[TopicMessage], items: list[str], *, reshared: bool = True
+) -> list[str]:
     """What the audiences do not hold yet of ``items`` (as the rules expect it)."""
     held = holdings(topics, messages)
     missing = []
     for item in items:
         for audience in AUDIENCES:
-            if not visible(item, audience):
+            if not visible(item, audience, reshared=reshared):
                 continue
             obj = held.get(audience, {}).get(IDS[item])
-            if obj is None or source_refs(obj) != expected_refs(item, audience):
+            if obj is None or source_refs(obj) != expected_refs(item, audience, reshared=reshared):
                 missing.append(f"{item} at {audience}: {obj and source_refs(obj)}")
     return missing
 
 
-def delivered(topics: Topics, items: list[str]) -> Callable[[list[TopicMessage]], bool]:
-    return lambda messages: not undelivered(topics, messages, items)
+def delivered(
+    topics: Topics, items: list[str], *, reshared: bool = True
+) -> Callable[[list[TopicMessage]], bool]:
+    return lambda messages: not undelivered(topics, messages, items, reshared=reshared)
 
 
 @dataclass
@@ -172,7 +184,8 @@ async def play(hub: HubProcess, server: TaxiiServer, watcher: Watcher) -> str:
             ) from None
 
     await submit(hub.bootstrap, hub.topics, BATCH)
-    await until(delivered(hub.topics, [s.item for s in BATCH]), "the TLP matrix")
+    matrix = [s.item for s in BATCH]
+    await until(delivered(hub.topics, matrix, reshared=False), "the TLP matrix")
 
     await submit(hub.bootstrap, hub.topics, [QUIET_UPDATE])
     quiet = IDS["quiet-update"]
@@ -190,7 +203,7 @@ async def play(hub: HubProcess, server: TaxiiServer, watcher: Watcher) -> str:
     write_agreement(hub.partners_dir, "sigma-av", amber_recipients=["kappa-isp"])
     await asyncio.sleep(2.5)  # the running hub looks for changed agreements every 2 s
     await submit(hub.bootstrap, hub.topics, [RELOADED])
-    await until(delivered(hub.topics, ["after-reload"]), "the changed agreement")
+    await until(delivered(hub.topics, ["after-reload", *RESHARED]), "the changed agreement")
 
     await submit(hub.bootstrap, hub.topics, [EMBARGOED])
     embargoed = IDS["embargoed"]
@@ -369,9 +382,29 @@ def test_a_change_hidden_from_an_audience_does_not_reach_it(outcome: Outcome) ->
 
 
 def test_a_changed_agreement_applies_without_a_restart(outcome: Outcome) -> None:
-    kappa = holdings(outcome.topics, outcome.messages)["partner:kappa-isp"]
+    held = holdings(outcome.topics, outcome.messages)
+    kappa = held["partner:kappa-isp"]
     assert IDS["after-reload"] in kappa  # sigma-av now names kappa-isp for AMBER
-    assert IDS["two-generations"] not in kappa  # its AMBER from before the change: not named
+    # Its AMBER from before the change reaches kappa-isp too, in a version cut for the
+    # change, audited under the new agreement; no other audience gets that version.
+    first, *rest = outcome.curated("two-generations")
+    assert [r.changes for r in rest] == [[SHARING_TICK]]
+    assert kappa[IDS["two-generations"]]["modified"] == rest[0].modified
+    assert held[ANALYSTS][IDS["two-generations"]]["modified"] == first.modified
+    reshared = [
+        audience_of(outcome.topics, m.topic)
+        for m in outcome.messages
+        if audience_of(outcome.topics, m.topic)
+        and orjson.loads(m.value)["id"] == IDS["two-generations"]
+        and orjson.loads(m.value)["modified"] == rest[0].modified
+    ]
+    assert set(reshared) == {"partner:kappa-isp"}
+    decided = {
+        a.audience: a.rule
+        for a in outcome.audit()
+        if a.object_id == IDS["two-generations"] and a.version == rest[0].modified
+    }
+    assert decided["partner:kappa-isp"] == str(Rule.AMBER_NAMED_RECIPIENT)
 
 
 def test_an_embargo_holds_until_it_ends_even_across_a_worker_restart(outcome: Outcome) -> None:

@@ -1,0 +1,171 @@
+"""A change of the agreements reaches each audience it concerns (real broker and worker).
+
+kappa-isp shares a C2 address as TLP:GREEN: the analysts, kappa-isp, sigma-av and
+omega-cert (which receive the code) and the NCA (kappa-isp's consent) hold it. Then, while
+the hub runs, kappa-isp moves its consent from the NCA to INTERPOL, sigma-av stops receiving
+malicious-code intelligence and omega-cert leaves the partnership. No partner sends anything
+more. The NCA, sigma-av and omega-cert must each be told that what they hold is no longer
+valid, INTERPOL must get the indicator, and the others nothing new.
+
+Then the worker is stopped, kappa-isp gives its consent back to the NCA, and the worker is
+started again: the change made while it was down reaches the NCA and INTERPOL too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+
+from hub.kafka_io import TopicMessage
+from hub.topics import Topics
+from protocols.tlp import TLP2_IDS, Tlp
+from schemas.envelopes import SHARING_TICK
+from schemas.merge import MergeRecord
+from tests.integration.broker_fixture import KafkaBroker
+from tests.integration.sharing_scenario import (
+    ANALYSTS,
+    Submission,
+    Watcher,
+    audience_of,
+    scenario_hub,
+    submit,
+    write_agreement,
+)
+
+pytestmark = pytest.mark.integration
+
+SHARED = Submission("reshared", "kappa-isp", "[ipv4-addr:value = '45.155.205.120']", "c2")
+HELD = (ANALYSTS, "partner:kappa-isp", "partner:sigma-av", "partner:omega-cert", "liaison:nca")
+WITHDRAWN = ("partner:sigma-av", "partner:omega-cert", "liaison:nca")
+KEPT = (ANALYSTS, "partner:kappa-isp")
+
+
+def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
+    """Per audience, every version of the indicator it received, oldest first."""
+    got: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        audience = audience_of(topics, message.topic)
+        obj = orjson.loads(message.value) if audience else {}
+        if audience and obj["id"] == SHARED.curated_id():
+            got.setdefault(audience, []).append(obj)
+    return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+
+
+def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
+    records = [MergeRecord.from_bytes(m.value) for m in messages if m.topic == topics.curated]
+    return sorted(records, key=lambda r: r.version)
+
+
+Seen = tuple[Topics, list[TopicMessage], list[TopicMessage]]
+
+
+@pytest.fixture(scope="module")
+async def watched(
+    kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Seen]:
+    """What the audiences got after the change while the worker ran, and after the one
+    made while it was stopped."""
+    hub = await scenario_hub(
+        kafka_broker.bootstrap,
+        tmp_path_factory.mktemp("resharing"),
+        {"FUSIONHUB_SWEEP_INTERVAL_S": "1"},
+    )
+    hub.start()
+    try:
+        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
+
+            def reached(audiences: tuple[str, ...], count: int) -> bool:
+                got = versions(hub.topics, watcher.messages)
+                return all(len(got.get(a, [])) >= count for a in audiences)
+
+            await submit(hub.bootstrap, hub.topics, [SHARED])
+            await watcher.wait_for(lambda _: reached(HELD, 1), timeout_s=120, why="GREEN")
+            write_agreement(hub.partners_dir, "kappa-isp", liaison_consent=["interpol"])
+            write_agreement(hub.partners_dir, "sigma-av", receives=["fraud/*"])
+            (hub.partners_dir / "omega-cert.yaml").unlink()
+            await watcher.wait_for(
+                lambda _: reached(WITHDRAWN, 2) and reached(("liaison:interpol",), 1),
+                timeout_s=120,
+                why="the change of agreements",
+            )
+            await asyncio.sleep(3.0)  # time for anything else to show up too
+            while_running = list(watcher.messages)
+
+            hub.stop()
+            write_agreement(hub.partners_dir, "kappa-isp", liaison_consent=["nca"])
+            hub.start()
+            await watcher.wait_for(
+                lambda _: reached(("liaison:nca",), 3) and reached(("liaison:interpol",), 2),
+                timeout_s=120,
+                why="the change made while the worker was stopped",
+            )
+            await asyncio.sleep(3.0)
+            yield hub.topics, while_running, list(watcher.messages)
+    finally:
+        hub.stop()
+
+
+@pytest.fixture(scope="module")
+def seen(watched: Seen) -> tuple[Topics, list[TopicMessage]]:
+    topics, while_running, _ = watched
+    return topics, while_running
+
+
+def test_each_audience_that_may_no_longer_see_it_is_told_so(
+    seen: tuple[Topics, list[TopicMessage]],
+) -> None:
+    topics, messages = seen
+    first, *reshared = curated(topics, messages)
+    assert reshared and all(r.changes == [SHARING_TICK] for r in reshared)
+    got = versions(topics, messages)
+    for audience in WITHDRAWN:
+        held, last = got[audience]
+        assert held["modified"] == first.modified and "valid_until" not in held, audience
+        assert last["modified"] == last["valid_until"], audience
+        assert last["modified"] in {r.modified for r in reshared}, audience
+        # What it held, stamped and ended: nothing else.
+        assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
+            k: v for k, v in held.items() if k != "modified"
+        }, audience
+
+
+def test_an_agency_newly_consented_gets_it_and_the_rest_nothing_new(
+    seen: tuple[Topics, list[TopicMessage]],
+) -> None:
+    topics, messages = seen
+    first, *reshared = curated(topics, messages)
+    got = versions(topics, messages)
+    (to_interpol,) = got["liaison:interpol"]
+    assert to_interpol["modified"] in {r.modified for r in reshared}
+    assert "valid_until" not in to_interpol
+    assert to_interpol["object_marking_refs"] == [TLP2_IDS[Tlp.GREEN]]
+    # Whose view the change left as it was holds the one version, and zeta-bank (which
+    # does not receive the code) nothing.
+    for audience in KEPT:
+        assert [v["modified"] for v in got[audience]] == [first.modified], audience
+    assert "partner:zeta-bank" not in got
+
+
+def test_a_change_made_while_the_worker_was_stopped_is_carried_when_it_starts(
+    watched: Seen,
+) -> None:
+    topics, _, messages = watched
+    first, *reshared = curated(topics, messages)
+    after_restart = reshared[-1]
+    got = versions(topics, messages)
+    *_, withdrawn, back = got["liaison:nca"]
+    assert back["modified"] == after_restart.modified and "valid_until" not in back
+    assert {k: v for k, v in back.items() if k != "modified"} == {
+        k: v for k, v in withdrawn.items() if k not in ("modified", "valid_until")
+    }
+    held, last = got["liaison:interpol"]
+    assert last["modified"] == last["valid_until"] == after_restart.modified
+    assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
+        k: v for k, v in held.items() if k != "modified"
+    }
+    for audience in KEPT:
+        assert [v["modified"] for v in got[audience]] == [first.modified], audience
