@@ -50,6 +50,7 @@ bench: native kafka
 	$(PY) bench/pipeline.py
 	$(PY) bench/connectors.py
 	$(PY) bench/taxii.py
+	$(PY) bench/resharing.py
 
 clean:
 	-$(PY) -m hub broker stop
