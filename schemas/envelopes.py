@@ -338,7 +338,8 @@ class Tick:
     The correlate sweep sends one when an embargo ends or every contribution has expired; a
     change of the partners' agreements sends a ``sharing`` tick for each record whose views
     it changes (hub/disseminate/sharing.py), with ``held``: for each audience whose view
-    changed, ``{"crime_code", "stix"}`` of the view it held, or None if it held none.
+    changed, ``{"crime_code", "stix"}`` of the view it held if it may see nothing now, or
+    None if its new view goes to it.
     """
 
     key: str

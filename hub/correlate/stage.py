@@ -66,8 +66,9 @@ class Version:
         # and when the current version is sent again): disseminate sends it only to the
         # audiences whose view it changes (hub/disseminate/audiences.py).
         self.previous = previous
-        # A sharing tick's version: what each audience whose view the agreements changed
-        # held before (``Tick.held``); only those get it.
+        # A sharing tick's version: the audiences whose view the agreements changed, with
+        # the view to withdraw from those that may see nothing now (``Tick.held``); only
+        # those get it.
         self.held = held
 
 

@@ -369,19 +369,24 @@ def _against_held(
 def sharing_changes(
     before: PublicationPlans, after: PublicationPlans, record: MergeRecord
 ) -> dict[str, Any]:
-    """What the audiences whose view of ``record`` differs under ``after``'s agreements from
-    ``before``'s held: by audience label, the view it held (``{"crime_code", "stix"}``), or
-    None if it held none. Empty if the change of agreements concerns no audience of it."""
+    """The audiences whose view of ``record`` differs under ``after``'s agreements from
+    ``before``'s, by label: for one that may see nothing now, the view it held
+    (``{"crime_code", "stix"}``), to withdraw; None for one that gets its new view. Empty
+    if the change of agreements concerns no audience of it.
+
+    Only withdrawals carry a view (the ticks of a change that concerns many indicators stay
+    small): an audience that may see something at the record's `modified` may see it later
+    too, embargoes only ending."""
     then, now = _by_label(before._plan(record)), _by_label(after._plan(record))
     shared: _Shared = {}
     changed: dict[str, Any] = {}
     for label in sorted(then.keys() | now.keys()):
-        view = then.get(label)
-        if view == now.get(label):
+        view, new = then.get(label), now.get(label)
+        if view == new:
             continue
         changed[label] = (
             None
-            if view is None
+            if view is None or new is not None
             else {"crime_code": view.crime_code, "stix": before._built(record, view, shared)}
         )
     return changed

@@ -9,9 +9,10 @@ may now see an indicator gets nothing of it until then.
 So the worker switches agreements at one moment, between batches (``Sharing.follow``): it
 compares, for every record it holds, each audience's view under the old agreements with its
 view under the new, and for each record where some differ sends a ``sharing`` tick through
-``fusion.admitted`` carrying what those audiences held. Correlate cuts a version from it,
-stamped with the tick's time, and disseminate sends it to those audiences alone: the new
-view, or the view held withdrawn (``views.withdrawn``) if they may see nothing now.
+``fusion.admitted`` naming those audiences, with the view it held for each that may see
+nothing now. Correlate cuts a version from it, stamped with the tick's time, and
+disseminate sends it to those audiences alone: the new view, or the view held withdrawn
+(``views.withdrawn``) if they may see nothing now.
 
 The held views are built when the agreements switch, from the table as every audience was
 sent it: contributions that arrive later are published under the new agreements only, so

@@ -140,6 +140,8 @@ def test_a_changed_view_replaces_the_one_held() -> None:
             liaison_consent=["nca"],
         ),
     }
+    # The tick names isp-b without a view: it still sees something, so nothing is withdrawn.
+    assert sharing_changes(plans(AGREEMENTS), plans(only_own), rec)["partner:isp-b"] is None
     _, publications = reshared(AGREEMENTS, only_own, rec)
     got = sent(publications)
     assert "partner:isp-b" in got and "analysts" not in got
