@@ -339,11 +339,12 @@ class Tick:
     change of the partners' agreements sends a ``sharing`` tick for each record whose views
     it changes (hub/disseminate/sharing.py), with ``held``: for each audience whose view
     changed, ``{"crime_code", "stix"}`` of the view it held if it may see nothing now, or
-    None if its new view goes to it.
+    None if its new view goes to it. Disseminate sends an ``embargo-hold`` tick, with the
+    views an update under embargo hid (``held``, never None), to be withdrawn at its end.
     """
 
     key: str
-    tick: str  # expiry | embargo-release | republish | sharing
+    tick: str  # expiry | embargo-release | republish | sharing | embargo-hold
     now: str
     held: dict[str, Any] | None = None
 
@@ -356,6 +357,9 @@ class Tick:
 
 # The tick that carries a change of the agreements to the audiences it concerns.
 SHARING_TICK = "sharing"
+# The tick by which disseminate has correlate keep, until an embargo ends, the views an
+# embargoed update hid from audiences (``MergeRecord.held_until_release``).
+EMBARGO_HOLD_TICK = "embargo-hold"
 
 
 @dataclass(slots=True)

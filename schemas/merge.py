@@ -128,6 +128,10 @@ class MergeRecord:
     # Offset (in its fusion.admitted partition) of the last contribution applied: a message
     # at or below it is a re-delivery after a crash, answered by re-sending this version.
     applied_offset: int = -1
+    # While an update is under embargo: by audience label, the view it held before the
+    # update hid it (``{"crime_code", "stix"}``), withdrawn when the embargo ends if it may
+    # see nothing then (an ``embargo-hold`` tick from disseminate; hub/correlate/merge.py).
+    held_until_release: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -145,6 +149,7 @@ class MergeRecord:
         expired: bool = False,
         changes: list[str] | None = None,
         applied_offset: int = -1,
+        held_until_release: dict[str, Any] | None = None,
     ) -> None:
         self.key = key
         self.observable_type = observable_type
@@ -160,6 +165,7 @@ class MergeRecord:
         self.expired = expired
         self.changes = [] if changes is None else changes
         self.applied_offset = applied_offset
+        self.held_until_release = held_until_release
 
     def copy(self) -> MergeRecord:
         """A shallow copy, for the next version: ``dataclasses.replace`` costs ten times more."""
@@ -178,6 +184,7 @@ class MergeRecord:
             self.expired,
             self.changes,
             self.applied_offset,
+            self.held_until_release,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -197,6 +204,7 @@ class MergeRecord:
             "expired": self.expired,
             "changes": self.changes,
             "applied_offset": self.applied_offset,
+            "held_until_release": self.held_until_release,
         }
 
     def to_bytes(self) -> bytes:

@@ -7,6 +7,8 @@ confidence, marking, revocation, expiry); a replay of the same input changes not
 
 from __future__ import annotations
 
+from typing import Any
+
 from hub.canonical import indicator_id_for_key
 from hub.correlate.confidence import noisy_or
 from hub.timestamps import later_by_ms, max_ts, parse
@@ -127,7 +129,25 @@ def release_embargo(record: MergeRecord, now: str) -> MergeRecord | None:
     released.version = record.version + 1
     released.modified = modified
     released.changes = ["embargo-release"]
+    released.held_until_release = None  # this version withdraws them (its ``previous``'s)
     return released
+
+
+def hold_until_release(record: MergeRecord, held: dict[str, Any]) -> MergeRecord | None:
+    """``record`` keeping ``held`` (an ``embargo-hold`` tick's views) until its embargo ends;
+    None if no update of it is under embargo any more (the tick came too late to matter).
+
+    An audience keeps the first view held: the one from before the embargo, which later
+    updates under it did not change for the audience.
+    """
+    if not any(
+        c.embargo_until is not None and parse(record.modified) < parse(c.embargo_until)
+        for c in record.contributions.values()
+    ):
+        return None
+    kept = record.copy()
+    kept.held_until_release = {**held, **(record.held_until_release or {})}
+    return kept
 
 
 def due_tick(record: MergeRecord, now: str) -> str | None:

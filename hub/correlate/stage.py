@@ -18,7 +18,7 @@ from aiokafka.structs import ConsumerRecord
 
 from hub.context import HubContext
 from hub.correlate.dues import DueIndex
-from hub.correlate.merge import apply_tick, due_tick, merge
+from hub.correlate.merge import apply_tick, due_tick, hold_until_release, merge
 from hub.correlate.table import MergeTable
 from hub.quarantine import (
     CORRELATION_FAILED,
@@ -30,15 +30,15 @@ from hub.quarantine import (
 )
 from hub.streams import Lane
 from hub.timestamps import now_ms
-from schemas.envelopes import SHARING_TICK, Contribution, Tick
+from schemas.envelopes import EMBARGO_HOLD_TICK, SHARING_TICK, Contribution, Tick
 from schemas.merge import MergeRecord
 from schemas.stix.primitives import timestamp_defect
 
 log = logging.getLogger(__name__)
 
-# The sweep's two ticks, a replayed dissemination failure's (``hub/quarantine.py``) and a
-# change of the agreements' (hub/disseminate/sharing.py).
-TICKS: Final = frozenset({"expiry", "embargo-release", REPUBLISH, SHARING_TICK})
+# The sweep's two ticks, a replayed dissemination failure's (``hub/quarantine.py``), a
+# change of the agreements' (hub/disseminate/sharing.py) and disseminate's embargo hold.
+TICKS: Final = frozenset({"expiry", "embargo-release", REPUBLISH, SHARING_TICK, EMBARGO_HOLD_TICK})
 
 
 class Version:
@@ -131,9 +131,18 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
             # A replayed dissemination failure: the current version goes out again as it is.
             assert stored is not None
             return Step(None, None, Version(stored, record, offset) if record.version else None)
-        ticked = apply_tick(record, change.tick, change.now)
-        held = change.held
-        record, material = (ticked or record), ticked is not None
+        if change.tick == EMBARGO_HOLD_TICK:
+            assert change.held is not None  # tick_defect
+            kept = hold_until_release(record, change.held)
+            if kept is None:
+                return Step(None, None, None)
+            record, material = kept, False
+        else:
+            ticked = apply_tick(record, change.tick, change.now)
+            # The release withdraws what the embargoed update hid, from those that may see
+            # nothing now; a sharing tick names whom it concerns.
+            held = record.held_until_release if change.tick == "embargo-release" else change.held
+            record, material = (ticked or record), ticked is not None
     else:
         record, material = merge(record, change)
     # A material change is a new record (merge and the ticks copy): ``previous`` stays as
@@ -222,11 +231,12 @@ def _all_text(values: Sequence[object]) -> bool:
 def tick_defect(tick: Tick) -> str | None:
     if tick.tick not in TICKS:
         return f"unknown tick {tick.tick!r}"
-    if (tick.held is not None) != (tick.tick == SHARING_TICK):
-        return f"held views come with a {SHARING_TICK!r} tick, and only with one"
+    carries_views = tick.tick in (SHARING_TICK, EMBARGO_HOLD_TICK)
+    if (tick.held is not None) != carries_views:
+        return f"held views come with a {SHARING_TICK!r} or {EMBARGO_HOLD_TICK!r} tick only"
     if tick.held is not None:
         for audience, view in tick.held.items():
-            if view is not None and not (
+            if (view is not None or tick.tick == EMBARGO_HOLD_TICK) and not (
                 isinstance(view, dict)
                 and isinstance(view.get("crime_code"), str)
                 and isinstance(view.get("stix"), dict)

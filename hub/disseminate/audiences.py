@@ -20,7 +20,7 @@ from protocols.audience import DEFAULT_LIAISON_AGENCIES, HUB_ANALYSTS, Audience,
 from protocols.decision import Decision, DecisionMemo, allowed_contributions, under_embargo
 from protocols.rules import Rule
 from schemas.agreement import PartnerAgreement
-from schemas.envelopes import AuditedDecision, VersionAudit, audit_message
+from schemas.envelopes import SHARING_TICK, AuditedDecision, VersionAudit, audit_message
 from schemas.merge import MergeRecord, PartnerContribution
 
 
@@ -158,6 +158,9 @@ class Published(NamedTuple):
     audit_message: bytes
     record: MergeRecord
     audited: list[AuditedDecision]  # the plan's, shared with the versions of its shape
+    # The views an update under embargo hid, by audience label, for an ``embargo-hold``
+    # tick: withdrawn when the embargo ends from whoever may see nothing then.
+    held_for_release: dict[str, Any] | None = None
 
     @property
     def audit(self) -> VersionAudit:
@@ -237,8 +240,10 @@ class PublicationPlans:
             )
             for audience, decisions, index in plan.reach
         ]
+        hidden = None
         if previous is not None and previous.version:
-            self._against_previous(publications, plan, record, previous, held is not None)
+            resharing = record.changes == [SHARING_TICK]
+            hidden = self._against_previous(publications, plan, record, previous, resharing)
         if held is not None:
             _against_held(publications, record, held)
         return Published(
@@ -246,6 +251,7 @@ class PublicationPlans:
             audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
             record,
             plan.audited,
+            hidden or None,
         )
 
     def _against_previous(
@@ -255,13 +261,15 @@ class PublicationPlans:
         record: MergeRecord,
         previous: MergeRecord,
         resharing: bool,
-    ) -> None:
+    ) -> dict[str, Any]:
         """Marks what is unchanged for its audience, and withdraws what an audience may no
         longer see (``publish_audited``). A version that only carries a change of the
         agreements (``resharing``) is news to no audience whose view it leaves as it was,
-        not even to one that sees every contribution."""
+        not even to one that sees every contribution. Returns the views an update under
+        embargo hid from audiences that held them (``Published.held_for_release``)."""
         before = self._plan(previous)  # the same audiences, in the same order
         everyone = len(record.contributions)
+        hidden: dict[str, Any] = {}
         for publication, (_, decisions, index), (_, _, index_before) in zip(
             publications, plan.reach, before.reach, strict=True
         ):
@@ -273,7 +281,12 @@ class PublicationPlans:
                     d.rule == Rule.EMBARGO_IN_FORCE and d.partner in held.visible for d in decisions
                 ):
                     # An update under embargo: its end sends the news. What was released
-                    # is not taken back meanwhile.
+                    # is not taken back meanwhile, but kept, to be withdrawn at the end if
+                    # the audience may see nothing then.
+                    hidden[publication.audience.label] = {
+                        "crime_code": held.crime_code,
+                        "stix": self._built(previous, held, {}),
+                    }
                     continue
                 publication.stix = withdrawn(self._built(previous, held, {}), record.modified)
                 publication.crime_code = held.crime_code
@@ -283,6 +296,7 @@ class PublicationPlans:
                 view_now, record, before.views[index_before], previous
             ):
                 publication.unchanged = True
+        return hidden
 
     def _built(self, record: MergeRecord, view: _View, shared: _Shared) -> dict[str, Any]:
         """``view`` of ``record``. Views that differ only in whom they name (the analysts see

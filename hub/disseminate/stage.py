@@ -22,6 +22,7 @@ from hub.quarantine import failure_detail, version_rejection
 from hub.streams import Lane
 from hub.topics import Topics
 from protocols.audience import Audience
+from schemas.envelopes import EMBARGO_HOLD_TICK, Tick
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,12 @@ class DisseminateStage:
                 lane.send(topic, key, view)
             # Every decision is audited, also for an audience that gets nothing.
             lane.send(audit_topic, key, published.audit_message)
+            if published.held_for_release:
+                # Kept with the record (in its partition, by its key) until the embargo ends.
+                hold = Tick(
+                    record.key, EMBARGO_HOLD_TICK, record.modified, published.held_for_release
+                )
+                lane.send(topics.admitted, record.key.encode(), hold.to_bytes())
 
     @staticmethod
     def _publish(plans: PublicationPlans, version: Version) -> Published:

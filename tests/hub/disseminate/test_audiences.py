@@ -6,14 +6,15 @@ from typing import Any
 
 import orjson
 
+from hub.correlate.stage import correlate_message
 from hub.disseminate.audiences import PublicationPlans, audiences_for, publish, version_audit
 from hub.disseminate.views import partner_identity_id, sector_identity_id
 from protocols.audience import HUB_ANALYSTS, Audience
 from protocols.rules import Rule
 from protocols.tlp import Tlp
-from schemas.envelopes import VersionAudit
+from schemas.envelopes import EMBARGO_HOLD_TICK, Tick, VersionAudit
 from schemas.merge import MergeRecord, PartnerContribution
-from tests.protocols.builders import AGREEMENTS, HUB, MODIFIED, contribution, record
+from tests.protocols.builders import AGREEMENTS, HUB, KEY, MODIFIED, contribution, record
 
 ISP = Audience("partner", "isp-b")
 BANK = Audience("partner", "bank-a")
@@ -229,3 +230,46 @@ def test_an_update_under_embargo_withdraws_nothing() -> None:
     to_cert = _published(after, before)["partner:cert-d"]
     assert to_cert.stix is None
     assert [d.rule for d in to_cert.decisions if d.partner == "isp-b"] == [Rule.EMBARGO_IN_FORCE]
+
+
+def test_a_view_an_embargoed_update_hid_is_withdrawn_when_the_embargo_ends() -> None:
+    # isp-b marks its statement RED under an embargo: cert-d keeps its GREEN view meanwhile,
+    # and is told at the embargo's end that it is no longer valid.
+    before = record(ISP_GREEN, BANK_AMBER)
+    hidden = contribution("isp-b", Tlp.RED, embargo_until="2026-11-20T12:00:00.000Z")
+    embargoed = _next(before, hidden, BANK_AMBER)
+    plans = PublicationPlans(AGREEMENTS, [HUB_ANALYSTS, ISP, BANK, CERT, NCA], hub_identity=HUB)
+    during = plans.publish_audited(embargoed, before)
+    held = _published(before, None)["partner:cert-d"].stix
+    assert during.held_for_release == {
+        "partner:cert-d": {"crime_code": "fraud/phishing", "stix": held}
+    }
+    assert {p.audience.label: p.stix for p in during.publications}["partner:cert-d"] is None
+
+    table = {KEY.encode(): embargoed.to_bytes()}
+    hold = Tick(KEY, EMBARGO_HOLD_TICK, embargoed.modified, during.held_for_release)
+    assert correlate_message(table, KEY.encode(), 1, hold.to_bytes()) is None  # kept, not sent
+    release = Tick(KEY, "embargo-release", "2026-11-20T12:00:01.000Z").to_bytes()
+    version = correlate_message(table, KEY.encode(), 2, release)
+    assert version is not None and version.record.held_until_release is None
+    at_end = {
+        p.audience.label: p
+        for p in plans.publish_audited(version.record, version.previous, version.held).publications
+    }
+    last = at_end["partner:cert-d"].stix
+    assert last is not None and not at_end["partner:cert-d"].unchanged
+    assert last["valid_until"] == last["modified"] == "2026-11-20T12:00:00.000Z"
+    assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
+        k: v for k, v in held.items() if k != "modified"
+    }
+    # The analysts see the released RED statement; bank-a, which still sees its own, a view.
+    assert at_end["analysts"].stix is not None and at_end["partner:bank-a"].stix is not None
+
+
+def test_a_hold_that_comes_after_the_embargo_ended_is_dropped() -> None:
+    ended = _next(record(ISP_GREEN), contribution("isp-b", Tlp.GREEN))
+    table = {KEY.encode(): ended.to_bytes()}
+    view = {"crime_code": "fraud/phishing", "stix": {"id": "indicator--x"}}
+    hold = Tick(KEY, EMBARGO_HOLD_TICK, ended.modified, {"partner:cert-d": view})
+    assert correlate_message(table, KEY.encode(), 1, hold.to_bytes()) is None
+    assert MergeRecord.from_bytes(table[KEY.encode()]).held_until_release is None

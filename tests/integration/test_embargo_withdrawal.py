@@ -1,0 +1,106 @@
+"""A statement marked stricter under its contributor's embargo is withdrawn when the embargo
+ends (real broker and worker).
+
+omega-cert's agreement holds each of its statements back for a few seconds. It shares a C2
+address as TLP:GREEN: once released, kappa-isp and sigma-av (which receive the code), the
+NCA (omega-cert's consent) and omega-cert itself hold it. Then omega-cert marks the same
+statement RED. While that update is under embargo nobody is told anything; when it ends,
+the analysts get the RED version, and each audience that held the GREEN one is told it is
+no longer valid (before, they kept it, valid, for good).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+
+from hub.kafka_io import TopicMessage
+from hub.timestamps import parse
+from hub.topics import Topics
+from protocols.tlp import TLP2_IDS, Tlp
+from schemas.merge import MergeRecord
+from tests.integration.broker_fixture import KafkaBroker
+from tests.integration.sharing_scenario import (
+    ANALYSTS,
+    Submission,
+    Watcher,
+    audience_of,
+    scenario_hub,
+    submit,
+    write_agreement,
+)
+
+pytestmark = pytest.mark.integration
+
+PATTERN = "[ipv4-addr:value = '45.155.205.130']"
+SHARED = Submission("embargo-red", "omega-cert", PATTERN, "c2")  # omega-cert's default: GREEN
+RED = Submission("embargo-red", "omega-cert", PATTERN, "c2", markings=(TLP2_IDS[Tlp.RED],))
+HELD_UNDER_GREEN = ("partner:kappa-isp", "partner:sigma-av", "liaison:nca")
+
+
+def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
+    """Per audience, every version of the indicator it received, oldest first."""
+    got: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        audience = audience_of(topics, message.topic)
+        obj = orjson.loads(message.value) if audience else {}
+        if audience and obj["id"] == SHARED.curated_id():
+            got.setdefault(audience, []).append(obj)
+    return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+
+
+@pytest.fixture(scope="module")
+async def seen(
+    kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[Topics, list[TopicMessage]]]:
+    hub = await scenario_hub(
+        kafka_broker.bootstrap,
+        tmp_path_factory.mktemp("embargo-withdrawal"),
+        {"FUSIONHUB_SWEEP_INTERVAL_S": "1"},
+    )
+    write_agreement(hub.partners_dir, "omega-cert", embargo="PT4S")
+    hub.start()
+    try:
+        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
+
+            def held_by_all(count: int) -> bool:
+                got = versions(hub.topics, watcher.messages)
+                return all(len(got.get(a, [])) >= count for a in HELD_UNDER_GREEN)
+
+            await submit(hub.bootstrap, hub.topics, [SHARED])
+            await watcher.wait_for(lambda _: held_by_all(1), timeout_s=120, why="GREEN released")
+            await submit(hub.bootstrap, hub.topics, [RED])
+            await watcher.wait_for(lambda _: held_by_all(2), timeout_s=120, why="withdrawal")
+            await asyncio.sleep(2.0)  # time for anything else to show up too
+            yield hub.topics, list(watcher.messages)
+    finally:
+        hub.stop()
+
+
+def test_what_an_embargoed_update_hid_is_withdrawn_when_it_ends(
+    seen: tuple[Topics, list[TopicMessage]],
+) -> None:
+    topics, messages = seen
+    records = [MergeRecord.from_bytes(m.value) for m in messages if m.topic == topics.curated]
+    *_, under_embargo, release = sorted(records, key=lambda r: r.version)
+    until = under_embargo.contributions["omega-cert"].embargo_until
+    assert until is not None and release.changes == ["embargo-release"]
+    got = versions(topics, messages)
+    for audience in HELD_UNDER_GREEN:
+        held, last = got[audience]
+        # Nothing while the embargo held: the withdrawal is stamped with its end.
+        assert last["modified"] == last["valid_until"] == release.modified, audience
+        assert parse(last["modified"]) >= parse(until), audience
+        assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
+            k: v for k, v in held.items() if k != "modified"
+        }, audience
+        assert last["object_marking_refs"] == [TLP2_IDS[Tlp.GREEN]], audience
+    # The analysts get the RED statement once released; INTERPOL and zeta-bank never had
+    # anything, and get nothing now.
+    assert got[ANALYSTS][-1]["object_marking_refs"] == [TLP2_IDS[Tlp.RED]]
+    assert got[ANALYSTS][-1]["modified"] == release.modified
+    assert "liaison:interpol" not in got and "partner:zeta-bank" not in got
