@@ -248,6 +248,36 @@ def holdings(topics: Topics, messages: list[TopicMessage]) -> dict[str, dict[str
     return held
 
 
+def versions_of(
+    curated_id: str, topics: Topics, messages: list[TopicMessage]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per audience, every version of one indicator it received, oldest first."""
+    got: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        audience = audience_of(topics, message.topic)
+        obj = orjson.loads(message.value) if audience else {}
+        if audience and obj["id"] == curated_id:
+            got.setdefault(audience, []).append(obj)
+    return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+
+
+def received(
+    curated_id: str, topics: Topics, audiences: tuple[str, ...], count: int
+) -> Callable[[list[TopicMessage]], bool]:
+    """Whether each of ``audiences`` received ``count`` versions of the indicator or more."""
+
+    def check(messages: list[TopicMessage]) -> bool:
+        got = versions_of(curated_id, topics, messages)
+        return all(len(got.get(a, [])) >= count for a in audiences)
+
+    return check
+
+
+def unstamped(view: dict[str, Any]) -> dict[str, Any]:
+    """A view but for its version stamp and end: what a withdrawal keeps of what was held."""
+    return {k: v for k, v in view.items() if k not in ("modified", "valid_until")}
+
+
 def source_refs(obj: dict[str, Any]) -> list[str]:
     return sorted(c["source_ref"] for c in obj["x_fusion_contributors"])
 

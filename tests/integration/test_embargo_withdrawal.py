@@ -12,10 +12,9 @@ no longer valid (before, they kept it, valid, for good).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import orjson
 import pytest
 
 from hub.kafka_io import TopicMessage
@@ -28,9 +27,11 @@ from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
     Watcher,
-    audience_of,
+    received,
     scenario_hub,
     submit,
+    unstamped,
+    versions_of,
     write_agreement,
 )
 
@@ -44,13 +45,7 @@ HELD_UNDER_GREEN = ("partner:kappa-isp", "partner:sigma-av", "liaison:nca")
 
 def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
     """Per audience, every version of the indicator it received, oldest first."""
-    got: dict[str, list[dict[str, Any]]] = {}
-    for message in messages:
-        audience = audience_of(topics, message.topic)
-        obj = orjson.loads(message.value) if audience else {}
-        if audience and obj["id"] == SHARED.curated_id():
-            got.setdefault(audience, []).append(obj)
-    return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+    return versions_of(SHARED.curated_id(), topics, messages)
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +62,13 @@ async def seen(
     try:
         async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
 
-            def held_by_all(count: int) -> bool:
-                got = versions(hub.topics, watcher.messages)
-                return all(len(got.get(a, [])) >= count for a in HELD_UNDER_GREEN)
+            def held_by_all(count: int) -> Callable[[list[TopicMessage]], bool]:
+                return received(SHARED.curated_id(), hub.topics, HELD_UNDER_GREEN, count)
 
             await submit(hub.bootstrap, hub.topics, [SHARED])
-            await watcher.wait_for(lambda _: held_by_all(1), timeout_s=120, why="GREEN released")
+            await watcher.wait_for(held_by_all(1), timeout_s=120, why="GREEN released")
             await submit(hub.bootstrap, hub.topics, [RED])
-            await watcher.wait_for(lambda _: held_by_all(2), timeout_s=120, why="withdrawal")
+            await watcher.wait_for(held_by_all(2), timeout_s=120, why="withdrawal")
             await asyncio.sleep(2.0)  # time for anything else to show up too
             yield hub.topics, list(watcher.messages)
     finally:
@@ -95,9 +89,7 @@ def test_what_an_embargoed_update_hid_is_withdrawn_when_it_ends(
         # Nothing while the embargo held: the withdrawal is stamped with its end.
         assert last["modified"] == last["valid_until"] == release.modified, audience
         assert parse(last["modified"]) >= parse(until), audience
-        assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
-            k: v for k, v in held.items() if k != "modified"
-        }, audience
+        assert unstamped(last) == unstamped(held), audience
         assert last["object_marking_refs"] == [TLP2_IDS[Tlp.GREEN]], audience
     # The analysts get the RED statement once released; INTERPOL and zeta-bank never had
     # anything, and get nothing now.

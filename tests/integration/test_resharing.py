@@ -17,7 +17,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 import pytest
 
 from hub.kafka_io import TopicMessage
@@ -30,9 +29,11 @@ from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
     Watcher,
-    audience_of,
+    received,
     scenario_hub,
     submit,
+    unstamped,
+    versions_of,
     write_agreement,
 )
 
@@ -46,13 +47,7 @@ KEPT = (ANALYSTS, "partner:kappa-isp")
 
 def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
     """Per audience, every version of the indicator it received, oldest first."""
-    got: dict[str, list[dict[str, Any]]] = {}
-    for message in messages:
-        audience = audience_of(topics, message.topic)
-        obj = orjson.loads(message.value) if audience else {}
-        if audience and obj["id"] == SHARED.curated_id():
-            got.setdefault(audience, []).append(obj)
-    return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+    return versions_of(SHARED.curated_id(), topics, messages)
 
 
 def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
@@ -79,8 +74,7 @@ async def watched(
         async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
 
             def reached(audiences: tuple[str, ...], count: int) -> bool:
-                got = versions(hub.topics, watcher.messages)
-                return all(len(got.get(a, [])) >= count for a in audiences)
+                return received(SHARED.curated_id(), hub.topics, audiences, count)(watcher.messages)
 
             await submit(hub.bootstrap, hub.topics, [SHARED])
             await watcher.wait_for(lambda _: reached(HELD, 1), timeout_s=120, why="GREEN")
@@ -128,9 +122,7 @@ def test_each_audience_that_may_no_longer_see_it_is_told_so(
         assert last["modified"] == last["valid_until"], audience
         assert last["modified"] in {r.modified for r in reshared}, audience
         # What it held, stamped and ended: nothing else.
-        assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
-            k: v for k, v in held.items() if k != "modified"
-        }, audience
+        assert unstamped(last) == unstamped(held), audience
 
 
 def test_an_agency_newly_consented_gets_it_and_the_rest_nothing_new(
@@ -159,13 +151,9 @@ def test_a_change_made_while_the_worker_was_stopped_is_carried_when_it_starts(
     got = versions(topics, messages)
     *_, withdrawn, back = got["liaison:nca"]
     assert back["modified"] == after_restart.modified and "valid_until" not in back
-    assert {k: v for k, v in back.items() if k != "modified"} == {
-        k: v for k, v in withdrawn.items() if k not in ("modified", "valid_until")
-    }
+    assert unstamped(back) == unstamped(withdrawn)
     held, last = got["liaison:interpol"]
     assert last["modified"] == last["valid_until"] == after_restart.modified
-    assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
-        k: v for k, v in held.items() if k != "modified"
-    }
+    assert unstamped(last) == unstamped(held)
     for audience in KEPT:
         assert [v["modified"] for v in got[audience]] == [first.modified], audience

@@ -10,10 +10,9 @@ version of what it held, valid until the moment of the change, and nothing it di
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import orjson
 import pytest
 
 from hub.kafka_io import TopicMessage
@@ -25,9 +24,11 @@ from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
     Watcher,
-    audience_of,
+    received,
     scenario_hub,
     submit,
+    unstamped,
+    versions_of,
 )
 
 pytestmark = pytest.mark.integration
@@ -42,14 +43,7 @@ HELD_UNDER_GREEN = ("partner:sigma-av", "partner:omega-cert", "liaison:nca")
 
 def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
     """Per audience, every version of the indicator it received, oldest first."""
-    curated_id = SHARED.curated_id()
-    got: dict[str, list[dict[str, Any]]] = {}
-    for message in messages:
-        audience = audience_of(topics, message.topic)
-        obj = orjson.loads(message.value) if audience else {}
-        if audience and obj["id"] == curated_id:
-            got.setdefault(audience, []).append(obj)
-    return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+    return versions_of(SHARED.curated_id(), topics, messages)
 
 
 def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
@@ -66,14 +60,13 @@ async def seen(
     try:
         async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
 
-            def held_by_all(count: int) -> bool:
-                got = versions(hub.topics, watcher.messages)
-                return all(len(got.get(a, [])) >= count for a in HELD_UNDER_GREEN)
+            def held_by_all(count: int) -> Callable[[list[TopicMessage]], bool]:
+                return received(SHARED.curated_id(), hub.topics, HELD_UNDER_GREEN, count)
 
             await submit(hub.bootstrap, hub.topics, [SHARED])
-            await watcher.wait_for(lambda _: held_by_all(1), timeout_s=120, why="GREEN")
+            await watcher.wait_for(held_by_all(1), timeout_s=120, why="GREEN")
             await submit(hub.bootstrap, hub.topics, [RESTRICTED])
-            await watcher.wait_for(lambda _: held_by_all(2), timeout_s=120, why="withdrawal")
+            await watcher.wait_for(held_by_all(2), timeout_s=120, why="withdrawal")
             await asyncio.sleep(2.0)  # time for anything else to show up too
             yield hub.topics, list(watcher.messages)
     finally:
@@ -98,9 +91,7 @@ def test_each_audience_that_held_it_is_told_it_is_no_longer_valid(outcome: Outco
         assert held["modified"] == first.modified and "valid_until" not in held, audience
         assert last["modified"] == last["valid_until"] == restricted.modified, audience
         # What it held, and nothing of the restricted statement (its marking above all).
-        assert {k: v for k, v in last.items() if k not in ("modified", "valid_until")} == {
-            k: v for k, v in held.items() if k != "modified"
-        }, audience
+        assert unstamped(last) == unstamped(held), audience
         assert last["object_marking_refs"] == [TLP2_IDS[Tlp.GREEN]], audience
 
 
