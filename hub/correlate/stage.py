@@ -67,8 +67,9 @@ class Version:
         # audiences whose view it changes (hub/disseminate/audiences.py).
         self.previous = previous
         # A sharing tick's version: the audiences whose view the agreements changed, with
-        # the view to withdraw from those that may see nothing now (``Tick.held``); only
-        # those get it.
+        # the view to withdraw from those that may see nothing now (``Tick.held``); an
+        # embargo release's: the views the embargoed update hid from audiences
+        # (``MergeRecord.held_until_release``). See ``PublicationPlans.publish_audited``.
         self.held = held
 
 

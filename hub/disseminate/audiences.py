@@ -222,10 +222,13 @@ class PublicationPlans:
         may see none of the contributions any more, after it saw some, is told that what it
         holds is no longer valid.
 
-        ``held`` comes with a version cut because the agreements changed (``Tick.held``):
-        what each audience whose view they changed held before. Only those audiences get the
-        version - their new view, or, if they may see nothing now, the one they held
-        withdrawn; an audience whose agreement is gone too. The others hold all they may see.
+        ``held`` comes with a version cut because the agreements changed (``Tick.held``),
+        naming the audiences whose view they changed, or with the version that ends an
+        embargo, naming those from whom the embargoed update hid a view (``MergeRecord.
+        held_until_release``). Those audiences get the version: their new view, or, if they
+        may see nothing now, the view they held withdrawn (an audience whose agreement is
+        gone too). An update under embargo that hides a view an audience held returns that
+        view in ``Published.held_for_release``, for disseminate to have it kept till then.
         """
         plan = self._plan(record)
         shared: _Shared = {}
@@ -353,9 +356,9 @@ class PublicationPlans:
 def _against_held(
     publications: list[Publication], record: MergeRecord, held: dict[str, Any]
 ) -> None:
-    """A sharing version's publications (``publish_audited``): sent to the audiences in
-    ``held``, their earlier view withdrawn if they may see nothing now. The others were
-    judged against the version before: news to them only if an embargo ended meanwhile."""
+    """A sharing or embargo-release version's publications (``publish_audited``): sent to
+    the audiences in ``held``, their earlier view withdrawn if they may see nothing now. The
+    others were judged against the version before."""
     for publication in publications:
         label = publication.audience.label
         if label not in held:
