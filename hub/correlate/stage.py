@@ -121,7 +121,10 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
         # current one again - an exact duplicate at worst, never a loss. The record is
         # written again too: its changelog write may not have left either.
         assert stored is not None
-        return Step(stored, None, Version(stored, record, offset) if record.version else None)
+        held = _resent_held(record, key, offset, value)
+        return Step(
+            stored, None, Version(stored, record, offset, None, held) if record.version else None
+        )
     change = read_change(key, value)
     previous = record
     held = None
@@ -153,6 +156,20 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
     return Step(
         encoded, record, Version(encoded, record, offset, previous, held) if material else None
     )
+
+
+def _resent_held(
+    record: MergeRecord, key: bytes, offset: int, value: bytes
+) -> dict[str, Any] | None:
+    """For the sharing tick that cut the current version, delivered again: whom it
+    concerns, so that the version goes again to them alone (no one else was sent it)."""
+    if offset != record.applied_offset or record.changes != [SHARING_TICK]:
+        return None
+    try:
+        change = read_change(key, value)
+    except UnreadableChange:
+        return None
+    return change.held if isinstance(change, Tick) and change.tick == SHARING_TICK else None
 
 
 def read_change(key: bytes, value: bytes) -> Contribution | Tick:

@@ -248,7 +248,7 @@ class PublicationPlans:
             resharing = record.changes == [SHARING_TICK]
             hidden = self._against_previous(publications, plan, record, previous, resharing)
         if held is not None:
-            _against_held(publications, record, held)
+            _against_held(publications, record, held, resent=previous is None)
         return Published(
             publications,
             audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
@@ -354,14 +354,16 @@ class PublicationPlans:
 
 
 def _against_held(
-    publications: list[Publication], record: MergeRecord, held: dict[str, Any]
+    publications: list[Publication], record: MergeRecord, held: dict[str, Any], *, resent: bool
 ) -> None:
     """A sharing or embargo-release version's publications (``publish_audited``): sent to
     the audiences in ``held``, their earlier view withdrawn if they may see nothing now. The
-    others were judged against the version before."""
+    others were judged against the version before; a sharing version ``resent`` after a
+    crash, without it, goes to none of them."""
     for publication in publications:
         label = publication.audience.label
         if label not in held:
+            publication.unchanged = publication.unchanged or resent
             continue
         before = held[label]
         if publication.stix is None and before is not None:

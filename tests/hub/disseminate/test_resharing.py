@@ -176,3 +176,19 @@ def test_an_embargo_ended_meanwhile_is_released_by_the_sharing_version() -> None
     # may not see it.
     assert sorted(got) == ["liaison:nca", "partner:bank-a", "partner:cert-d", "partner:isp-b"]
     assert [c["confidence"] for c in got["partner:bank-a"]["x_fusion_contributors"]] == [60, 60]
+
+
+def test_a_sharing_version_sent_again_after_a_crash_goes_to_whom_it_concerns_alone() -> None:
+    rec = record(ISP_GREEN)
+    held = sharing_changes(plans(AGREEMENTS), plans(NO_NCA), rec)
+    table = {KEY.encode(): rec.to_bytes()}
+    tick = Tick(KEY, SHARING_TICK, CHANGED_AT, held).to_bytes()
+    offset = rec.applied_offset + 1
+    assert correlate_message(table, KEY.encode(), offset, tick) is not None
+    # The worker died before committing: the tick comes again, the version is sent again.
+    again = correlate_message(table, KEY.encode(), offset, tick)
+    assert again is not None and again.previous is None and again.held == held
+    published = plans(NO_NCA).publish_audited(again.record, again.previous, again.held)
+    got = sent({p.audience.label: p for p in published.publications})
+    assert list(got) == ["liaison:nca"]
+    assert got["liaison:nca"]["valid_until"] == CHANGED_AT
