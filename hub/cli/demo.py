@@ -143,6 +143,11 @@ def demo(
     except KeyboardInterrupt:
         pass
     finally:
+        # A second signal must not cut the clean-up short and leave the hub and broker
+        # running: `timeout make demo` signals the demo twice, once itself and once through
+        # make, which passes its own signal on.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         if not keep_running:
             # The hub first, then the broker it talks to.
             stop_process_group(server)
