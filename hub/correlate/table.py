@@ -179,8 +179,8 @@ class MergeTable:
         return None
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
-        for store in list(self._stores.values()):
-            yield from store.items()
+        for _, key, value in self.partition_items():
+            yield key, value
 
     def partition_items(self) -> Iterator[tuple[int, bytes, bytes]]:
         """Every record held, with its partition."""

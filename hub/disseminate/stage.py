@@ -99,12 +99,13 @@ class DisseminateStage:
         A version before that cannot be published (a record another hub version wrote, a
         bug's) must not keep the new one back too, or the record could never heal: the
         version goes out as a first one would, to every audience that may see something.
+        A version sent again (no version before) keeps the audiences its tick named.
         """
-        if version.previous is None:
-            return plans.publish_audited(version.record)
         try:
             return plans.publish_audited(version.record, version.previous, version.held)
         except Exception:
+            if version.previous is None:
+                raise
             log.warning(
                 "%s version %s: the version before could not be published; sent as a first",
                 version.record.key,

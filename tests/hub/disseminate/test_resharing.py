@@ -18,6 +18,7 @@ from hub.disseminate.audiences import (
     audiences_for,
     sharing_changes,
 )
+from hub.disseminate.stage import DisseminateStage
 from hub.quarantine import UnreadableChange
 from protocols.tlp import Tlp
 from schemas.agreement import PartnerAgreement
@@ -188,7 +189,7 @@ def test_a_sharing_version_sent_again_after_a_crash_goes_to_whom_it_concerns_alo
     # The worker died before committing: the tick comes again, the version is sent again.
     again = correlate_message(table, KEY.encode(), offset, tick)
     assert again is not None and again.previous is None and again.held == held
-    published = plans(NO_NCA).publish_audited(again.record, again.previous, again.held)
+    published = DisseminateStage._publish(plans(NO_NCA), again)  # as disseminate sends it
     got = sent({p.audience.label: p for p in published.publications})
     assert list(got) == ["liaison:nca"]
     assert got["liaison:nca"]["valid_until"] == CHANGED_AT
