@@ -74,7 +74,10 @@ async def replay(bootstrap: str, topics: Topics, rejections: Iterable[Rejection]
                 if rejection.format == ADMITTED_FORMAT:
                     payload = decode_payload(rejection.payload, rejection.payload_base64)
                 else:
-                    payload = Tick(key.decode("utf-8"), REPUBLISH, now_ms()).to_bytes()
+                    # Stamped with the failed version's `modified` (the rejection's
+                    # `received`): correlate sees whether it is still the current one.
+                    republish = Tick(key.decode("utf-8"), REPUBLISH, rejection.received)
+                    payload = republish.to_bytes()
                 await producer.send_to(topics.admitted, key, payload)
                 replayed_as = rejection.ingest_id
                 admitted += 1

@@ -341,6 +341,8 @@ class Tick:
     changed, ``{"crime_code", "stix"}`` of the view it held if it may see nothing now, or
     None if its new view goes to it. Disseminate sends an ``embargo-hold`` tick, with the
     views an update under embargo hid (``held``, never None), to be withdrawn at its end.
+    A replayed dissemination failure is a ``republish`` tick, its ``now`` the ``modified``
+    of the version that failed (hub/rejects.py).
     """
 
     key: str

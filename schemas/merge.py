@@ -132,6 +132,10 @@ class MergeRecord:
     # update hid it (``{"crime_code", "stix"}``), withdrawn when the embargo ends if it may
     # see nothing then (an ``embargo-hold`` tick from disseminate; hub/correlate/merge.py).
     held_until_release: dict[str, Any] | None = None
+    # What a re-send of the current version after a crash needs to go where it first went
+    # and nowhere else: the version before where it differs, and the held views the version
+    # was sent with (``hub/correlate/merge.py``, ``cut_from``). None for a first version.
+    cut_from: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -150,6 +154,7 @@ class MergeRecord:
         changes: list[str] | None = None,
         applied_offset: int = -1,
         held_until_release: dict[str, Any] | None = None,
+        cut_from: dict[str, Any] | None = None,
     ) -> None:
         self.key = key
         self.observable_type = observable_type
@@ -166,6 +171,7 @@ class MergeRecord:
         self.changes = [] if changes is None else changes
         self.applied_offset = applied_offset
         self.held_until_release = held_until_release
+        self.cut_from = cut_from
 
     def copy(self) -> MergeRecord:
         """A shallow copy, for the next version: ``dataclasses.replace`` costs ten times more."""
@@ -185,6 +191,7 @@ class MergeRecord:
             self.changes,
             self.applied_offset,
             self.held_until_release,
+            self.cut_from,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -205,6 +212,7 @@ class MergeRecord:
             "changes": self.changes,
             "applied_offset": self.applied_offset,
             "held_until_release": self.held_until_release,
+            "cut_from": self.cut_from,
         }
 
     def to_bytes(self) -> bytes:

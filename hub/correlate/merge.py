@@ -225,3 +225,73 @@ def next_due(record: MergeRecord) -> str | None:
         if all(until is not None for until in untils):
             moments.append(max_ts([u for u in untils if u is not None]))
     return min(moments, key=parse) if moments and record.version else None
+
+
+def cut_from(
+    previous: MergeRecord | None, record: MergeRecord, held: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """What a re-send of ``record``'s version after a crash needs (``MergeRecord.cut_from``).
+
+    Disseminate sends a version only to the audiences whose view it changes, judged against
+    the version before (hub/disseminate/audiences.py); a re-send without that version would
+    go to every audience that may see something, telling one that sees only part of the
+    record that something hidden from it changed, and when; and a withdrawal would be lost.
+    Kept: the record's fields the views and decisions read, and only the contributions this
+    version changed (None: new in it), so a record that grows by updates stays small. The
+    ``held`` views a sharing or embargo-release version was sent with are kept too. None
+    for a first version, which goes to everyone who may see it anyway.
+    """
+    if previous is None or not previous.version:
+        return None
+    now, then = record.contributions, previous.contributions
+    changed: dict[str, Any] = {}
+    for partner, contribution in now.items():
+        old = then.get(partner)
+        if old is None:
+            changed[partner] = None
+        elif old is not contribution and old != contribution:
+            changed[partner] = old.as_json()
+    for partner, old in then.items():  # a contribution is never dropped; if one ever is
+        if partner not in now:
+            changed[partner] = old.as_json()
+    return {
+        "version": previous.version,
+        "modified": previous.modified,
+        "confidence": previous.confidence,
+        "revoked": previous.revoked,
+        "expired": previous.expired,
+        "changes": previous.changes,
+        "contributions": changed,
+        "held": held,
+    }
+
+
+def version_before(record: MergeRecord) -> tuple[MergeRecord | None, dict[str, Any] | None]:
+    """The version ``record``'s current one was cut from, as its audiences were judged
+    against, and the held views it was sent with: (None, None) for a first version, or a
+    record kept before ``cut_from`` was.
+
+    A contribution reported again since without a material change (a later ``last_seen``)
+    is the record's on both sides, as it was when the version was cut.
+    """
+    kept = record.cut_from
+    if kept is None:
+        return None, None
+    contributions = dict(record.contributions)
+    changed: dict[str, Any] = kept["contributions"]
+    for partner, old in changed.items():
+        if old is None:
+            contributions.pop(partner, None)
+        else:
+            contributions[partner] = PartnerContribution.from_json(old)
+    before = record.copy()
+    before.contributions = contributions
+    before.version = kept["version"]
+    before.modified = kept["modified"]
+    before.confidence = kept["confidence"]
+    before.revoked = kept["revoked"]
+    before.expired = kept["expired"]
+    before.changes = kept["changes"]
+    before.cut_from = None
+    held: dict[str, Any] | None = kept["held"]
+    return before, held

@@ -18,7 +18,14 @@ from aiokafka.structs import ConsumerRecord
 
 from hub.context import HubContext
 from hub.correlate.dues import DueIndex
-from hub.correlate.merge import apply_tick, due_tick, hold_until_release, merge
+from hub.correlate.merge import (
+    apply_tick,
+    cut_from,
+    due_tick,
+    hold_until_release,
+    merge,
+    version_before,
+)
 from hub.correlate.table import MergeTable
 from hub.quarantine import (
     CORRELATION_FAILED,
@@ -62,9 +69,10 @@ class Version:
         # tick, or a replay's republish tick): names a dissemination failure, the same on a
         # re-delivery, another for each replay.
         self.offset = offset
-        # The record it was cut from, for a version cut by a change (None for the first,
-        # and when the current version is sent again): disseminate sends it only to the
-        # audiences whose view it changes (hub/disseminate/audiences.py).
+        # The record it was cut from, for a version cut by a change (None for the first; on
+        # a re-send, as ``MergeRecord.cut_from`` kept it; None on a replay's republish):
+        # disseminate sends it only to the audiences whose view it changes
+        # (hub/disseminate/audiences.py).
         self.previous = previous
         # A sharing tick's version: the audiences whose view the agreements changed, with
         # the view to withdraw from those that may see nothing now (``Tick.held``); an
@@ -118,13 +126,14 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
     record = MergeRecord.from_bytes(stored) if stored is not None else None
     if record is not None and offset <= record.applied_offset:
         # Re-delivered after a crash: the version it produced may not have left, so send the
-        # current one again - an exact duplicate at worst, never a loss. The record is
-        # written again too: its changelog write may not have left either.
+        # current one again - an exact duplicate at worst, never a loss - to the audiences it
+        # first went to, judged against the version it was cut from. The record is written
+        # again too: its changelog write may not have left either.
         assert stored is not None
-        held = _resent_held(record, key, offset, value)
-        return Step(
-            stored, None, Version(stored, record, offset, None, held) if record.version else None
-        )
+        if not record.version:
+            return Step(stored, None, None)
+        before, held = version_before(record)
+        return Step(stored, None, Version(stored, record, offset, before, held))
     change = read_change(key, value)
     previous = record
     held = None
@@ -133,8 +142,14 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
             return Step(None, None, None)
         if change.tick == REPUBLISH:
             # A replayed dissemination failure: the current version goes out again as it is.
+            # If it is the version that failed (the tick carries its `modified`), to whom it
+            # would have gone; if versions came after it, they were judged against a version
+            # no audience got: to everyone who may see something, so none is left behind.
             assert stored is not None
-            return Step(None, None, Version(stored, record, offset) if record.version else None)
+            if not record.version:
+                return Step(None, None, None)
+            before, held = version_before(record) if change.now == record.modified else (None, None)
+            return Step(None, None, Version(stored, record, offset, before, held))
         if change.tick == EMBARGO_HOLD_TICK:
             assert change.held is not None  # tick_defect
             kept = hold_until_release(record, change.held)
@@ -152,24 +167,12 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
     # A material change is a new record (merge and the ticks copy): ``previous`` stays as
     # it was.
     record.applied_offset = offset
+    if material:
+        record.cut_from = cut_from(previous, record, held)
     encoded = record.to_bytes()
     return Step(
         encoded, record, Version(encoded, record, offset, previous, held) if material else None
     )
-
-
-def _resent_held(
-    record: MergeRecord, key: bytes, offset: int, value: bytes
-) -> dict[str, Any] | None:
-    """For the sharing tick that cut the current version, delivered again: whom it
-    concerns, so that the version goes again to them alone (no one else was sent it)."""
-    if offset != record.applied_offset or record.changes != [SHARING_TICK]:
-        return None
-    try:
-        change = read_change(key, value)
-    except UnreadableChange:
-        return None
-    return change.held if isinstance(change, Tick) and change.tick == SHARING_TICK else None
 
 
 def read_change(key: bytes, value: bytes) -> Contribution | Tick:

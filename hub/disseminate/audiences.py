@@ -214,13 +214,14 @@ class PublicationPlans:
         so a view is never changed after this.
 
         ``previous`` is the record this version was cut from, when it was cut by a change
-        (not when it is sent again). An audience that sees only some of the contributions,
-        and of those nothing changed, would get the view it already holds with a new
-        ``modified``: the news that a contribution hidden from it came or changed, and when.
-        Its publication is marked ``unchanged`` and not sent. An audience that sees every
-        contribution has nothing hidden from it and gets every version. An audience that
-        may see none of the contributions any more, after it saw some, is told that what it
-        holds is no longer valid.
+        (when it is sent again after a crash, as ``MergeRecord.cut_from`` kept it). An
+        audience that sees only some of the contributions, and of those nothing changed,
+        would get the view it already holds with a new ``modified``: the news that a
+        contribution hidden from it came or changed, and when. Its publication is marked
+        ``unchanged`` and not sent. An audience that sees every contribution has nothing
+        hidden from it and gets every version. An audience that may see none of the
+        contributions any more, after it saw some, is told that what it holds is no longer
+        valid.
 
         ``held`` comes with a version cut because the agreements changed (``Tick.held``),
         naming the audiences whose view they changed, or with the version that ends an
@@ -248,7 +249,7 @@ class PublicationPlans:
             resharing = record.changes == [SHARING_TICK]
             hidden = self._against_previous(publications, plan, record, previous, resharing)
         if held is not None:
-            _against_held(publications, record, held, resent=previous is None)
+            _against_held(publications, record, held)
         return Published(
             publications,
             audit_message(record.indicator_id, record.modified, record.modified, plan.audited_json),
@@ -354,16 +355,15 @@ class PublicationPlans:
 
 
 def _against_held(
-    publications: list[Publication], record: MergeRecord, held: dict[str, Any], *, resent: bool
+    publications: list[Publication], record: MergeRecord, held: dict[str, Any]
 ) -> None:
     """A sharing or embargo-release version's publications (``publish_audited``): sent to
     the audiences in ``held``, their earlier view withdrawn if they may see nothing now. The
-    others were judged against the version before; a sharing version ``resent`` after a
-    crash, without it, goes to none of them."""
+    others were judged against the version before (on a re-send too: ``MergeRecord.
+    cut_from``)."""
     for publication in publications:
         label = publication.audience.label
         if label not in held:
-            publication.unchanged = publication.unchanged or resent
             continue
         before = held[label]
         if publication.stix is None and before is not None:

@@ -99,7 +99,8 @@ class DisseminateStage:
         A version before that cannot be published (a record another hub version wrote, a
         bug's) must not keep the new one back too, or the record could never heal: the
         version goes out as a first one would, to every audience that may see something.
-        A version sent again (no version before) keeps the audiences its tick named.
+        A version sent again after a crash comes with the version it was cut from, so it goes
+        where it first went (``MergeRecord.cut_from``).
         """
         try:
             return plans.publish_audited(version.record, version.previous, version.held)

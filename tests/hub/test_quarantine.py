@@ -84,6 +84,26 @@ def test_a_republish_tick_sends_the_current_version_again_unchanged() -> None:
     assert next_step(None, KEY, 1, republish).version is None
 
 
+def test_a_republish_of_the_failed_version_goes_where_it_would_have_gone() -> None:
+    from hub.quarantine import version_rejection
+
+    table: dict[bytes, bytes] = {}
+    assert correlate_message(table, KEY, 0, body()) is not None
+    failed = correlate_message(table, KEY, 1, body(partner="bank-b"))
+    assert failed is not None and failed.previous is not None
+    # The replay stamps the tick with the failed version's `modified` (the rejection's).
+    rejection = version_rejection(failed.record, 1, "TypeError: ...", "ns.fusion.curated")
+    republish = Tick(KEY.decode(), "republish", rejection.received).to_bytes()
+    again = next_step(table[KEY], KEY, 2, republish).version
+    assert again is not None and again.previous is not None
+    assert again.previous.version == 1 and set(again.previous.contributions) == {"isp-a"}
+    # A version cut since was judged against the failed one, which no audience got: the
+    # current version goes to everyone who may see something of it.
+    assert correlate_message(table, KEY, 3, body(partner="bank-b", confidence=90)) is not None
+    later = next_step(table[KEY], KEY, 4, republish).version
+    assert later is not None and later.record.version == 3 and later.previous is None
+
+
 def test_the_rejection_keeps_the_message_its_key_and_position() -> None:
     raw = body(markings=[1])
     message = ConsumerRecord(

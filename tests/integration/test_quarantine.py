@@ -196,5 +196,10 @@ async def test_what_the_worker_cannot_handle_is_kept_and_the_partition_goes_on(
     admitted = [m async for m in read_topics(hub.bootstrap, topics=[hub.topics.admitted])]
     corrupt = [m.value for m in admitted if m.key == CORRUPT.encode()]
     assert corrupt == [refused[4][1], refused[4][1]]  # sent, and replayed as it was
+    # Each replay of the dissemination failure asked for a republish stamped with the failed
+    # version's `modified`, so correlate can tell whether that version is still the current.
+    republished = [orjson.loads(m.value) for m in admitted if b'"tick"' in m.value]
+    failed_at = orjson.loads(dissemination.payload)["modified"]
+    assert [(t["tick"], t["now"]) for t in republished] == [("republish", failed_at)] * 2
     listed = await list_rejected(hub.bootstrap, hub.topics, reason=CORRELATION_FAILED)
     assert [entry.replayed for entry in listed] == [True, False]

@@ -264,6 +264,13 @@ def test_a_view_an_embargoed_update_hid_is_withdrawn_when_the_embargo_ends() -> 
     }
     # The analysts see the released RED statement; bank-a, which still sees its own, a view.
     assert at_end["analysts"].stix is not None and at_end["partner:bank-a"].stix is not None
+    # The release tick comes again after a crash: the withdrawal goes again, as it went.
+    again = correlate_message(table, KEY.encode(), 2, release)
+    assert again is not None and again.held == version.held
+    resent = plans.publish_audited(again.record, again.previous, again.held).publications
+    assert [(p.audience, p.stix, p.unchanged) for p in resent] == [
+        (p.audience, p.stix, p.unchanged) for p in at_end.values()
+    ]
 
 
 def test_a_hold_that_comes_after_the_embargo_ended_is_dropped() -> None:

@@ -188,7 +188,8 @@ def test_a_sharing_version_sent_again_after_a_crash_goes_to_whom_it_concerns_alo
     assert correlate_message(table, KEY.encode(), offset, tick) is not None
     # The worker died before committing: the tick comes again, the version is sent again.
     again = correlate_message(table, KEY.encode(), offset, tick)
-    assert again is not None and again.previous is None and again.held == held
+    assert again is not None and again.held == held
+    assert again.previous is not None and again.previous.version == rec.version
     published = DisseminateStage._publish(plans(NO_NCA), again)  # as disseminate sends it
     got = sent({p.audience.label: p for p in published.publications})
     assert list(got) == ["liaison:nca"]
