@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Collection, Iterator, MutableMapping
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # Where a RocksDB store keeps the changelog offset it is up to date with. Canonical keys
 # are "<type>:<value>", never starting with NUL.
 _CHECKPOINT = b"\x00changelog-offset"
+# Where a partition keeps the agreements its records were last published under
+# (hub/disseminate/sharing.py): in the changelog too, so it moves with the partition.
+SHARING_TERMS = b"\x00sharing-terms"
 
 
 class PartitionStore(Protocol):
@@ -142,7 +145,9 @@ class PartitionView(MutableMapping[bytes, bytes]):
         raise NotImplementedError("merge records are never deleted (an expiry is a version)")
 
     def __iter__(self) -> Iterator[bytes]:
-        return (key for key, _ in self._table.store(self._partition).items())
+        return (
+            key for key, _ in self._table.store(self._partition).items() if key != SHARING_TERMS
+        )
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -182,11 +187,28 @@ class MergeTable:
         for _, key, value in self.partition_items():
             yield key, value
 
-    def partition_items(self) -> Iterator[tuple[int, bytes, bytes]]:
-        """Every record held, with its partition."""
+    def partition_items(
+        self, partitions: Collection[int] | None = None
+    ) -> Iterator[tuple[int, bytes, bytes]]:
+        """Every record held (of ``partitions``, if given), with its partition."""
         for partition, store in list(self._stores.items()):
+            if partitions is not None and partition not in partitions:
+                continue
             for key, value in store.items():
-                yield partition, key, value
+                if key != SHARING_TERMS:
+                    yield partition, key, value
+
+    def held_partitions(self) -> list[int]:
+        return sorted(self._stores)
+
+    def sharing_terms(self, partition: int) -> bytes | None:
+        """The agreements ``partition``'s records were last published under, as
+        ``set_sharing_terms`` wrote them; None before it ever was."""
+        return self.store(partition).get(SHARING_TERMS)
+
+    def set_sharing_terms(self, partition: int, terms: bytes) -> None:
+        """Keep ``terms`` with the partition, in its changelog too (``write_changelog``)."""
+        self.partition(partition)[SHARING_TERMS] = terms
 
     def write_changelog(self, lane: Lane) -> None:
         """Put the writes made since the last call on ``lane``, to their partitions."""

@@ -18,9 +18,12 @@ The held views are built when the agreements switch, from the table as every aud
 sent it: contributions that arrive later are published under the new agreements only, so
 a withdrawal never carries them.
 
-The agreements in force are kept in the worker's data directory once the ticks of a switch
-are written: a worker started after the files changed - while it was stopped, or after a
-crash before its ticks left - switches, and reshares, before its first batch.
+Each partition of the merge table keeps the agreements in force for it once the ticks of a
+switch are written (``MergeTable.sharing_terms``, in the changelog too): whichever worker
+holds a partition next - after the files changed while the hub was stopped, after a crash
+before the ticks left, on another machine - reshares it from those before its first batch.
+The worker's data directory keeps its own too, for partitions a hub version before kept
+nothing with.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ class Sharing:
         self.plans = self._plans_under(
             in_force if in_force is not None else context.agreements.current()
         )
+        # The plans' agreements as a partition keeps them (``MergeTable.sharing_terms``),
+        # and the partitions known to keep them (checked again once assigned again).
+        self._terms = _terms(self.plans.agreements)
+        self._checked: set[int] = set()
         if kept is not None and in_force is None:
             self.save()  # a first start: what is on disk is in force from now on
 
@@ -83,6 +90,12 @@ class Sharing:
         """Switch to the agreements on disk if they changed, once a sharing tick for each
         record whose views that changes is written through ``lane``; then keep them.
 
+        Each partition of the table keeps the agreements its records were published under,
+        in its changelog too. A partition assigned to this worker that kept others (its
+        worker crashed before its switch's ticks were written, or stopped before the files
+        changed and another machine took over) is reshared from those before any of its
+        messages is handled.
+
         Called with the worker's lock held and no batch half handled, so the table holds
         exactly what every audience has been sent, and nothing is published under the new
         agreements before their ticks. Raises OutboxError if ticks were not written: the
@@ -90,37 +103,82 @@ class Sharing:
         get a sharing version twice, never none).
         """
         agreements = self.context.agreements.current()
-        if agreements is self.plans.agreements or agreements == self.plans.agreements:
-            self.plans.agreements = agreements  # the same terms, re-read: nothing to do
-            return
-        after = self._plans_under(agreements)
-        sent = 0 if self.table is None else await self._reshare(after, lane)
-        self.plans = after
+        same = agreements is self.plans.agreements or agreements == self.plans.agreements
+        if same:
+            self.plans.agreements = agreements  # the same terms, re-read: identical next time
+            if self.table is None or self._all_checked(self.table):
+                return
+        after = self.plans if same else self._plans_under(agreements)
+        sent = 0 if self.table is None else await self._switch(self.table, after, lane)
+        self.plans, self._terms = after, _terms(after.agreements)
         self.save()
-        log.info("agreements changed: %d indicator(s) reshared", sent)
+        if sent or not same:
+            log.info("agreements changed: %d indicator(s) reshared", sent)
+
+    def _all_checked(self, table: MergeTable) -> bool:
+        held = set(table.held_partitions())
+        self._checked &= held  # one released is checked again when it comes back
+        return held <= self._checked
+
+    async def _switch(self, table: MergeTable, after: PublicationPlans, lane: Lane) -> int:
+        """Reshare every partition held whose records were published under other agreements
+        than ``after``'s, then keep ``after``'s with each partition held."""
+        target = _terms(after.agreements)
+        held = table.held_partitions()
+        by_terms: dict[bytes, list[int]] = {}
+        for partition in held:
+            # A partition that never kept any was published under the plans in force.
+            under = table.sharing_terms(partition) or self._terms
+            if under != target:
+                by_terms.setdefault(under, []).append(partition)
+        sent = 0
+        for under, partitions in by_terms.items():
+            before = self.plans if under == self._terms else self._plans_kept(under)
+            sent += await self._reshare(table, before, after, partitions, lane)
+        for partition in held:
+            if table.sharing_terms(partition) != target:
+                table.set_sharing_terms(partition, target)
+        table.write_changelog(lane)
+        await lane.flush()
+        self._checked = set(held)
+        return sent
+
+    def _plans_kept(self, terms: bytes) -> PublicationPlans:
+        """The plans of agreements a partition kept; those in force if they are unreadable
+        (a hub version's that wrote them otherwise: nothing to compare against)."""
+        agreements = _read(terms)
+        if agreements is None:
+            log.error("agreements kept with a merge partition unreadable: taken as in force")
+            return self.plans
+        return self._plans_under(agreements)
 
     def save(self) -> None:
         """Keep the agreements in force."""
         if self.kept is None:
             return
-        body = {p: a.model_dump(mode="json") for p, a in sorted(self.plans.agreements.items())}
         self.kept.parent.mkdir(parents=True, exist_ok=True)
         partial = self.kept.with_suffix(".partial")
-        partial.write_bytes(orjson.dumps(body))
+        partial.write_bytes(self._terms)
         partial.replace(self.kept)  # never half a file where the last good one was
 
-    async def _reshare(self, after: PublicationPlans, lane: Lane) -> int:
-        assert self.table is not None
+    async def _reshare(
+        self,
+        table: MergeTable,
+        before: PublicationPlans,
+        after: PublicationPlans,
+        partitions: list[int],
+        lane: Lane,
+    ) -> int:
         admitted, now = self.context.topics.admitted, now_ms()
         looked, sent = 0, 0
-        for partition, key, stored in self.table.partition_items():
+        for partition, key, stored in table.partition_items(partitions):
             looked += 1
             if looked % RECORDS_PER_TURN == 0:
                 await asyncio.sleep(0)
             record = MergeRecord.from_bytes(stored)
             if not record.version or record.expired or record.revoked:
                 continue  # never published, or no longer to be acted on by anyone
-            held = sharing_changes(self.plans, after, record)
+            held = sharing_changes(before, after, record)
             if held:
                 tick = Tick(key.decode(), SHARING_TICK, now, held)
                 lane.send(admitted, key, tick.to_bytes(), partition=partition)
@@ -131,15 +189,26 @@ class Sharing:
         return sent
 
 
+def _terms(agreements: Mapping[str, PartnerAgreement]) -> bytes:
+    """Agreements as kept: the same agreements give the same bytes."""
+    return orjson.dumps({p: a.model_dump(mode="json") for p, a in sorted(agreements.items())})
+
+
+def _read(terms: bytes) -> dict[str, PartnerAgreement] | None:
+    try:
+        body = orjson.loads(terms)
+        return {p: PartnerAgreement.model_validate(a) for p, a in body.items()}
+    except (orjson.JSONDecodeError, ValidationError, AttributeError):
+        return None
+
+
 def _load(kept: Path) -> dict[str, PartnerAgreement] | None:
     """The agreements kept in force by the last run, if any could be read."""
     try:
-        body = orjson.loads(kept.read_bytes())
-        return {p: PartnerAgreement.model_validate(a) for p, a in body.items()}
+        terms = kept.read_bytes()
     except FileNotFoundError:
         return None
-    except (orjson.JSONDecodeError, ValidationError, AttributeError) as exc:
-        log.error(
-            "agreements kept in %s unreadable (%s): the files on disk are in force", kept, exc
-        )
-        return None
+    agreements = _read(terms)
+    if agreements is None:
+        log.error("agreements kept in %s unreadable: the files on disk are in force", kept)
+    return agreements

@@ -25,6 +25,7 @@ from protocols.tlp import TLP2_IDS, Tlp
 from schemas.envelopes import SHARING_TICK
 from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
+from tests.integration.hub_process import HubProcess
 from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
@@ -55,7 +56,7 @@ def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
     return sorted(records, key=lambda r: r.version)
 
 
-Seen = tuple[Topics, list[TopicMessage], list[TopicMessage]]
+Seen = tuple[Topics, list[TopicMessage], list[TopicMessage], list[TopicMessage]]
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +99,37 @@ async def watched(
                 why="the change made while the worker was stopped",
             )
             await asyncio.sleep(3.0)
-            yield hub.topics, while_running, list(watcher.messages)
+            after_restart = list(watcher.messages)
+
+            # Another machine takes over: a worker with a state directory of its own, which
+            # has only the changelog to learn what the records were published under.
+            hub.stop()
+            write_agreement(hub.partners_dir, "kappa-isp", liaison_consent=["interpol"])
+            other = HubProcess(
+                bootstrap=hub.bootstrap,
+                workdir=tmp_path_factory.mktemp("resharing-elsewhere"),
+                partners_dir=hub.partners_dir,
+                extra_env=hub.extra_env,
+                name=hub.name,
+            )
+            other.start()
+            try:
+                await watcher.wait_for(
+                    lambda _: reached(("liaison:nca",), 4) and reached(("liaison:interpol",), 3),
+                    timeout_s=120,
+                    why="the change found by a worker taking the partitions over",
+                )
+                await asyncio.sleep(3.0)
+            finally:
+                other.stop()
+            yield hub.topics, while_running, after_restart, list(watcher.messages)
     finally:
         hub.stop()
 
 
 @pytest.fixture(scope="module")
 def seen(watched: Seen) -> tuple[Topics, list[TopicMessage]]:
-    topics, while_running, _ = watched
+    topics, while_running, _, _ = watched
     return topics, while_running
 
 
@@ -145,7 +169,7 @@ def test_an_agency_newly_consented_gets_it_and_the_rest_nothing_new(
 def test_a_change_made_while_the_worker_was_stopped_is_carried_when_it_starts(
     watched: Seen,
 ) -> None:
-    topics, _, messages = watched
+    topics, _, messages, _ = watched
     first, *reshared = curated(topics, messages)
     after_restart = reshared[-1]
     got = versions(topics, messages)
@@ -155,5 +179,23 @@ def test_a_change_made_while_the_worker_was_stopped_is_carried_when_it_starts(
     held, last = got["liaison:interpol"]
     assert last["modified"] == last["valid_until"] == after_restart.modified
     assert unstamped(last) == unstamped(held)
+    for audience in KEPT:
+        assert [v["modified"] for v in got[audience]] == [first.modified], audience
+
+
+def test_a_worker_taking_the_partitions_over_carries_a_change_the_last_did_not(
+    watched: Seen,
+) -> None:
+    topics, _, before, messages = watched
+    last_before = curated(topics, before)[-1]
+    first, *reshared = curated(topics, messages)
+    taken_over = reshared[-1]
+    assert taken_over.version == last_before.version + 1 and taken_over.changes == [SHARING_TICK]
+    got = versions(topics, messages)
+    *_, back, withdrawn = got["liaison:nca"]
+    assert withdrawn["modified"] == withdrawn["valid_until"] == taken_over.modified
+    assert unstamped(withdrawn) == unstamped(back)
+    *_, again = got["liaison:interpol"]
+    assert again["modified"] == taken_over.modified and "valid_until" not in again
     for audience in KEPT:
         assert [v["modified"] for v in got[audience]] == [first.modified], audience

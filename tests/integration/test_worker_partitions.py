@@ -60,7 +60,7 @@ async def test_records_of_a_partition_taken_away_are_not_handled_or_committed(
             {kept: [admitted_record(admitted, 0, 5)], taken: [admitted_record(admitted, 1, 9)]}
         )
         await worker.settle()
-        merged = dict(worker.table.store(0).items())
+        merged = dict(worker.table.partition(0).items())  # its records
     finally:
         await worker.outbox.stop()
         worker.table.close()
