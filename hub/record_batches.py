@@ -16,6 +16,7 @@ calls its ``MessageBatch`` makes on a builder.
 
 from __future__ import annotations
 
+import gzip
 import struct
 import time
 from typing import Final
@@ -28,6 +29,7 @@ HEADER_BYTES: Final = 61  # baseOffset .. recordCount
 _CRC_AT: Final = 17  # the CRC covers the bytes from the attributes on
 _ATTRIBUTES_AT: Final = 21
 LZ4_CODEC: Final = 3  # attributes bits 0-2
+GZIP_CODEC: Final = 1
 # baseOffset, batchLength, partitionLeaderEpoch, magic (the CRC comes after, by itself).
 _LEAD: Final = struct.Struct(">qiib")
 # attributes, lastOffsetDelta, baseTimestamp, maxTimestamp, producerId, producerEpoch,
@@ -65,11 +67,13 @@ class OutboxBatch:
 
     ``add`` takes a message while the batch stays under ``limit`` bytes (a first message
     however large; the broker judges it). Once handed to the producer (``_build``) the
-    batch is closed, and its bytes do not change on a retry.
+    batch is closed, and its bytes do not change on a retry. ``codec`` GZIP_CODEC: gzip
+    instead, for a large message alone (``hub/streams.py``, ``COMPRESS_ABOVE``).
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, codec: int = LZ4_CODEC) -> None:
         self.limit = limit
+        self.codec = codec
         self._keys: list[bytes] = []
         self._values: list[bytes] = []
         self._size = HEADER_BYTES
@@ -143,7 +147,12 @@ class OutboxBatch:
         return b"".join(pieces)
 
     def _encode(self, timestamp_ms: int) -> bytearray:
-        compressed = fast_lz4_encode(self.records())
+        if self.codec == GZIP_CODEC:
+            # zlib's default level, as Kafka's Java client; no time in the header, so a
+            # retry or a rebuild is the same bytes.
+            compressed = gzip.compress(self.records(), compresslevel=6, mtime=0)
+        else:
+            compressed = fast_lz4_encode(self.records())
         count = len(self._keys)
         producer_id, producer_epoch, base_sequence = self._producer_state
         batch = bytearray(HEADER_BYTES + len(compressed))
@@ -151,7 +160,7 @@ class OutboxBatch:
         _TAIL.pack_into(
             batch,
             _ATTRIBUTES_AT,
-            LZ4_CODEC,
+            self.codec,
             count - 1,
             timestamp_ms,
             timestamp_ms,

@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 
 from hub.kafka_codec import use_fast_lz4
 from hub.partitioner import key_hash
-from hub.record_batches import OutboxBatch
+from hub.record_batches import GZIP_CODEC, OutboxBatch
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,6 @@ class Outbox:
             # limit even if it does not compress (LZ4 adds a fraction of a percent then).
             compression_type="lz4",
         )
-
-    async def packed_producer(self) -> AIOKafkaProducer:
-        """A gzip producer for the rare large message (see ``COMPRESS_ABOVE``)."""
-        # The broker's limit is what counts, not the client's.
-        return await self._started("packed", compression_type="gzip", max_request_size=64 << 20)
 
     async def _started(self, name: str, **config: Any) -> AIOKafkaProducer:
         if name not in self._producers:
@@ -107,10 +102,13 @@ class Outbox:
 
 # One produce request carries many messages; well under the broker's 1 MiB default.
 MAX_BATCH_BYTES = 512 * 1024
-# A message above this goes gzip-compressed on its own. The API takes envelopes up to the
-# broker's limit *compressed*, so a rejection that copies one whole is as large uncompressed.
-# The batches' fast LZ4 cannot be counted on to bring it under the limit; gzip shrinks JSON
-# further, and at its cost only for these rare messages.
+# A message above this goes gzip-compressed in a batch of its own. The API takes envelopes up
+# to the broker's limit *compressed*, so a rejection that copies one whole is as large
+# uncompressed. The batches' fast LZ4 cannot be counted on to bring it under the limit; gzip
+# shrinks JSON further, and at its cost only for these rare messages. The batch goes on the
+# same producer, in its place among the partition's batches: on a producer of its own it
+# could overtake, or be overtaken by, the messages sent beside it (in a compacted changelog
+# the older of two records of a key would then be the one kept).
 COMPRESS_ABOVE = 256 * 1024
 
 
@@ -120,8 +118,8 @@ class Lane:
 
     ``send`` only adds, without a wait (a stage sends about eight messages an indicator, and
     an ``await`` each went through a coroutine's send protocol); ``dispatch`` writes. A
-    message ``send`` cannot place at once - its topic's partitions not yet known, the producer
-    not yet started, or too large for a batch - is held, in order, until ``dispatch``.
+    message ``send`` cannot place at once - its topic's partitions not yet known, or the
+    producer not yet started - is held, in order, until ``dispatch``.
     """
 
     def __init__(self, outbox: Outbox) -> None:
@@ -143,18 +141,16 @@ class Lane:
         producer = self._outbox.started_producer()
         if partition is None:
             partition = self._outbox.known_partition(topic, key)
-        if (
-            producer is None
-            or partition is None
-            or len(value) > COMPRESS_ABOVE
-            or topic in self._held_topics
-        ):
+        if producer is None or partition is None or topic in self._held_topics:
             self._held.append((topic, key, value, partition))
             self._held_topics.add(topic)
             return
         self._append(topic, partition, key, value)
 
     def _append(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
+        if len(value) > COMPRESS_ABOVE:
+            self._append_alone(topic, partition, key, value)
+            return
         batch = self._open.get((topic, partition))
         if batch is None:
             batch = self._open[(topic, partition)] = OutboxBatch(MAX_BATCH_BYTES)
@@ -164,23 +160,23 @@ class Lane:
             batch = self._open[(topic, partition)] = OutboxBatch(MAX_BATCH_BYTES)
             batch.add(key, value)
 
+    def _append_alone(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
+        """A large message in a gzip batch of its own, after what the partition has so far
+        and before what comes next (``COMPRESS_ABOVE``)."""
+        before = self._open.pop((topic, partition), None)
+        if before is not None:
+            self._full.append((topic, partition, before))
+        alone = OutboxBatch(MAX_BATCH_BYTES, GZIP_CODEC)
+        alone.add(key, value)
+        self._full.append((topic, partition, alone))
+
     async def _place_held(self) -> None:
         held, self._held, self._held_topics = self._held, [], set()
         for topic, key, value, partition in held:
             if partition is None:
                 partition = await self._outbox.partition(topic, key)
-            if len(value) <= COMPRESS_ABOVE:
-                await self._outbox.producer()  # started before its batches are sent
-                self._append(topic, partition, key, value)
-                continue
-            packed = await self._outbox.packed_producer()
-            try:
-                future = await packed.send(topic, value, key=key, partition=partition)
-            except KafkaError as exc:
-                raise OutboxError(
-                    f"a message for {topic}/{partition} was refused: {exc!r}"
-                ) from exc
-            self._sent.append((topic, partition, 1, future))
+            await self._outbox.producer()  # started before its batches are sent
+            self._append(topic, partition, key, value)
 
     async def _send(self, topic: str, partition: int, batch: OutboxBatch) -> None:
         producer = await self._outbox.producer()

@@ -14,7 +14,13 @@ from aiokafka import AIOKafkaProducer
 from hub.kafka_admin import ensure_topics
 from hub.kafka_io import read_topics
 from hub.settings import HubSettings
-from hub.streams import EXIT_OUTPUT_UNWRITTEN, MAX_BATCH_BYTES, Outbox, OutboxError
+from hub.streams import (
+    COMPRESS_ABOVE,
+    EXIT_OUTPUT_UNWRITTEN,
+    MAX_BATCH_BYTES,
+    Outbox,
+    OutboxError,
+)
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.hub_process import REPO
 
@@ -94,7 +100,7 @@ async def test_messages_held_until_a_topic_is_known_keep_their_order(
 ) -> None:
     # A lane holds messages for a topic whose partitions it does not know yet; another lane
     # learning them meanwhile must not let the first lane's later messages overtake its own
-    # held ones. And a message too large for a batch is held for its own producer.
+    # held ones.
     tag = uuid.uuid4().hex[:8]
     topic = f"held-{tag}"
     await ensure_topics(kafka_broker.bootstrap, [topic], 2)
@@ -175,6 +181,34 @@ async def test_a_large_message_goes_compressed_and_arrives_whole(kafka_broker: K
         await outbox.stop()
     got = {m.key: m.value async for m in read_topics(kafka_broker.bootstrap, topics=[topic])}
     assert got == {b"before": b"small", b"large": large}
+
+
+async def test_a_large_message_keeps_its_place_among_the_others(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # A changelog's records of one key, the middle one large: compaction keeps the last
+    # written, so a large record overtaking a later small one (or one written before it
+    # landing after it) would bring an older record back on restore.
+    topic = f"placed-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_broker.bootstrap, [topic], 1)
+    outbox = Outbox(HubSettings(broker=kafka_broker.bootstrap, app_id="outbox-placed"))
+    lane = outbox.lane()
+    large = b'{"contributions": [' + b",".join([b'{"partner": "p"}'] * 30_000) + b"]}"
+    assert len(large) > COMPRESS_ABOVE
+    sent = [b"1", b"2", large, b"4"]
+    try:
+        for _ in range(20):  # dispatched before the last is written, as a worker does
+            for value in sent:
+                lane.send(topic, b"record", value)
+            await lane.dispatch()
+        await lane.flush()
+    finally:
+        await outbox.stop()
+    got = [m.value async for m in read_topics(kafka_broker.bootstrap, topics=[topic])]
+    assert got == sent * 20
+    # The large one went gzip-compressed (codec 1) in a batch of its own, the others LZ4.
+    codecs = [codec for codec, _ in stored_batches(kafka_broker, topic)]
+    assert codecs.count(1) == 20 and set(codecs) == {1, 3}
 
 
 def stored_batches(broker: KafkaBroker, topic: str) -> list[tuple[int, int]]:
