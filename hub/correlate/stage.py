@@ -70,9 +70,9 @@ class Version:
         # re-delivery, another for each replay.
         self.offset = offset
         # The record it was cut from, for a version cut by a change (None for the first; on
-        # a re-send, as ``MergeRecord.cut_from`` kept it; None on a replay's republish):
-        # disseminate sends it only to the audiences whose view it changes
-        # (hub/disseminate/audiences.py).
+        # a re-send, as ``MergeRecord.cut_from`` kept it, and so on a replay's republish of
+        # the version that failed while it is still the current one; else None): disseminate
+        # sends it only to the audiences whose view it changes (hub/disseminate/audiences.py).
         self.previous = previous
         # A sharing tick's version: the audiences whose view the agreements changed, with
         # the view to withdraw from those that may see nothing now (``Tick.held``); an
