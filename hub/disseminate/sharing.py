@@ -74,7 +74,7 @@ class Sharing:
         )
         # The plans' agreements as a partition keeps them (``MergeTable.sharing_terms``),
         # and the partitions known to keep them (checked again once assigned again).
-        self._terms = _terms(self.plans.agreements)
+        self._terms = kept_terms(self.plans.agreements)
         self._checked: set[int] = set()
         if kept is not None and in_force is None:
             self.save()  # a first start: what is on disk is in force from now on
@@ -110,7 +110,7 @@ class Sharing:
                 return
         after = self.plans if same else self._plans_under(agreements)
         sent = 0 if self.table is None else await self._switch(self.table, after, lane)
-        self.plans, self._terms = after, _terms(after.agreements)
+        self.plans, self._terms = after, kept_terms(after.agreements)
         self.save()
         if sent or not same:
             log.info("agreements changed: %d indicator(s) reshared", sent)
@@ -123,7 +123,7 @@ class Sharing:
     async def _switch(self, table: MergeTable, after: PublicationPlans, lane: Lane) -> int:
         """Reshare every partition held whose records were published under other agreements
         than ``after``'s, then keep ``after``'s with each partition held."""
-        target = _terms(after.agreements)
+        target = kept_terms(after.agreements)
         held = table.held_partitions()
         by_terms: dict[bytes, list[int]] = {}
         for partition in held:
@@ -189,7 +189,7 @@ class Sharing:
         return sent
 
 
-def _terms(agreements: Mapping[str, PartnerAgreement]) -> bytes:
+def kept_terms(agreements: Mapping[str, PartnerAgreement]) -> bytes:
     """Agreements as kept: the same agreements give the same bytes."""
     return orjson.dumps({p: a.model_dump(mode="json") for p, a in sorted(agreements.items())})
 
