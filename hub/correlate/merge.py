@@ -115,12 +115,7 @@ def release_embargo(record: MergeRecord, now: str) -> MergeRecord | None:
     Its `modified` is the moment the (latest) embargo ended, so audiences' decisions, made
     at the version's `modified`, see the contribution released - on every replay alike.
     """
-    ended = [
-        c.embargo_until
-        for c in record.contributions.values()
-        if c.embargo_until is not None
-        and parse(record.modified) < parse(c.embargo_until) <= parse(now)
-    ]
+    ended = [until for until in _embargoes_ahead(record) if parse(until) <= parse(now)]
     if not ended or record.version == 0:
         return None
     until = max_ts(ended)
@@ -140,14 +135,20 @@ def hold_until_release(record: MergeRecord, held: dict[str, Any]) -> MergeRecord
     An audience keeps the first view held: the one from before the embargo, which later
     updates under it did not change for the audience.
     """
-    if not any(
-        c.embargo_until is not None and parse(record.modified) < parse(c.embargo_until)
-        for c in record.contributions.values()
-    ):
+    if not _embargoes_ahead(record):
         return None
     kept = record.copy()
     kept.held_until_release = {**held, **(record.held_until_release or {})}
     return kept
+
+
+def _embargoes_ahead(record: MergeRecord) -> list[str]:
+    """The ends of the contributions' embargoes that the current version is still under."""
+    return [
+        c.embargo_until
+        for c in record.contributions.values()
+        if c.embargo_until is not None and parse(record.modified) < parse(c.embargo_until)
+    ]
 
 
 def due_tick(record: MergeRecord, now: str) -> str | None:
@@ -214,11 +215,7 @@ def expire(record: MergeRecord, now: str) -> MergeRecord | None:
 def next_due(record: MergeRecord) -> str | None:
     """The earliest moment ``due_tick`` will have a version for ``record``, if no new
     contribution comes first: the first embargo not yet released, or the expiry."""
-    moments = [
-        c.embargo_until
-        for c in record.contributions.values()
-        if c.embargo_until is not None and parse(record.modified) < parse(c.embargo_until)
-    ]
+    moments = _embargoes_ahead(record)
     live = [c for c in record.contributions.values() if not c.revoked]
     if live and not (record.expired or record.revoked):
         untils = [c.valid_until for c in live]
@@ -236,8 +233,8 @@ def cut_from(
     the version before (hub/disseminate/audiences.py); a re-send without that version would
     go to every audience that may see something, telling one that sees only part of the
     record that something hidden from it changed, and when; and a withdrawal would be lost.
-    Kept: the record's fields the views and decisions read, and only the contributions this
-    version changed (None: new in it), so a record that grows by updates stays small. The
+    Kept: the record's own fields that differ between versions, and only the contributions
+    this version changed (None: new in it), so a record that grows by updates stays small. The
     ``held`` views a sharing or embargo-release version was sent with are kept too. None
     for a first version, which goes to everyone who may see it anyway.
     """
