@@ -108,9 +108,13 @@ class Sharing:
             self.plans.agreements = agreements  # the same terms, re-read: identical next time
             if self.table is None or self._all_checked(self.table):
                 return
-        after = self.plans if same else self._plans_under(agreements)
-        sent = 0 if self.table is None else await self._switch(self.table, after, lane)
-        self.plans, self._terms = after, kept_terms(after.agreements)
+        after, target = (
+            (self.plans, self._terms)
+            if same
+            else (self._plans_under(agreements), kept_terms(agreements))
+        )
+        sent = 0 if self.table is None else await self._switch(self.table, after, target, lane)
+        self.plans, self._terms = after, target
         self.save()
         if sent or not same:
             log.info("agreements changed: %d indicator(s) reshared", sent)
@@ -120,23 +124,25 @@ class Sharing:
         self._checked &= held  # one released is checked again when it comes back
         return held <= self._checked
 
-    async def _switch(self, table: MergeTable, after: PublicationPlans, lane: Lane) -> int:
+    async def _switch(
+        self, table: MergeTable, after: PublicationPlans, target: bytes, lane: Lane
+    ) -> int:
         """Reshare every partition held whose records were published under other agreements
-        than ``after``'s, then keep ``after``'s with each partition held."""
-        target = kept_terms(after.agreements)
+        than ``after``'s (kept as ``target``), then keep ``target`` with each partition held."""
         held = table.held_partitions()
+        kept = {partition: table.sharing_terms(partition) for partition in held}
         by_terms: dict[bytes, list[int]] = {}
-        for partition in held:
+        for partition, terms in kept.items():
             # A partition that never kept any was published under the plans in force.
-            under = table.sharing_terms(partition) or self._terms
+            under = terms or self._terms
             if under != target:
                 by_terms.setdefault(under, []).append(partition)
         sent = 0
         for under, partitions in by_terms.items():
             before = self.plans if under == self._terms else self._plans_kept(under)
             sent += await self._reshare(table, before, after, partitions, lane)
-        for partition in held:
-            if table.sharing_terms(partition) != target:
+        for partition, terms in kept.items():
+            if terms != target:
                 table.set_sharing_terms(partition, target)
         table.write_changelog(lane)
         await lane.flush()
