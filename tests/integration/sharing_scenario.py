@@ -31,6 +31,7 @@ from protocols.redaction import Redaction
 from protocols.rules import Rule
 from protocols.tlp import TLP1_IDS, TLP2_IDS, Tlp
 from schemas.envelopes import Origin
+from schemas.merge import MergeRecord
 from tests.integration.hub_process import HubProcess
 
 SECRET = "sharing-tests-redaction-secret-0123456789"
@@ -259,6 +260,12 @@ def versions_of(
         if audience and obj["id"] == curated_id:
             got.setdefault(audience, []).append(obj)
     return {a: sorted(vs, key=lambda v: v["modified"]) for a, vs in got.items()}
+
+
+def curated_records(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
+    """Every version written to ``fusion.curated``, in version order."""
+    records = [MergeRecord.from_bytes(m.value) for m in messages if m.topic == topics.curated]
+    return sorted(records, key=lambda r: r.version)
 
 
 def received(

@@ -21,12 +21,12 @@ from hub.kafka_io import TopicMessage
 from hub.timestamps import parse
 from hub.topics import Topics
 from protocols.tlp import TLP2_IDS, Tlp
-from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
     Watcher,
+    curated_records,
     received,
     scenario_hub,
     submit,
@@ -79,8 +79,7 @@ def test_what_an_embargoed_update_hid_is_withdrawn_when_it_ends(
     seen: tuple[Topics, list[TopicMessage]],
 ) -> None:
     topics, messages = seen
-    records = [MergeRecord.from_bytes(m.value) for m in messages if m.topic == topics.curated]
-    *_, under_embargo, release = sorted(records, key=lambda r: r.version)
+    *_, under_embargo, release = curated_records(topics, messages)
     until = under_embargo.contributions["omega-cert"].embargo_until
     assert until is not None and release.changes == ["embargo-release"]
     got = versions(topics, messages)

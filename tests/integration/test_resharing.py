@@ -23,13 +23,13 @@ from hub.kafka_io import TopicMessage
 from hub.topics import Topics
 from protocols.tlp import TLP2_IDS, Tlp
 from schemas.envelopes import SHARING_TICK
-from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.hub_process import HubProcess
 from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
     Watcher,
+    curated_records,
     received,
     scenario_hub,
     submit,
@@ -49,11 +49,6 @@ KEPT = (ANALYSTS, "partner:kappa-isp")
 def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
     """Per audience, every version of the indicator it received, oldest first."""
     return versions_of(SHARED.curated_id(), topics, messages)
-
-
-def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
-    records = [MergeRecord.from_bytes(m.value) for m in messages if m.topic == topics.curated]
-    return sorted(records, key=lambda r: r.version)
 
 
 Seen = tuple[Topics, list[TopicMessage], list[TopicMessage], list[TopicMessage]]
@@ -137,7 +132,7 @@ def test_each_audience_that_may_no_longer_see_it_is_told_so(
     seen: tuple[Topics, list[TopicMessage]],
 ) -> None:
     topics, messages = seen
-    first, *reshared = curated(topics, messages)
+    first, *reshared = curated_records(topics, messages)
     assert reshared and all(r.changes == [SHARING_TICK] for r in reshared)
     got = versions(topics, messages)
     for audience in WITHDRAWN:
@@ -153,7 +148,7 @@ def test_an_agency_newly_consented_gets_it_and_the_rest_nothing_new(
     seen: tuple[Topics, list[TopicMessage]],
 ) -> None:
     topics, messages = seen
-    first, *reshared = curated(topics, messages)
+    first, *reshared = curated_records(topics, messages)
     got = versions(topics, messages)
     (to_interpol,) = got["liaison:interpol"]
     assert to_interpol["modified"] in {r.modified for r in reshared}
@@ -170,7 +165,7 @@ def test_a_change_made_while_the_worker_was_stopped_is_carried_when_it_starts(
     watched: Seen,
 ) -> None:
     topics, _, messages, _ = watched
-    first, *reshared = curated(topics, messages)
+    first, *reshared = curated_records(topics, messages)
     after_restart = reshared[-1]
     got = versions(topics, messages)
     *_, withdrawn, back = got["liaison:nca"]
@@ -187,8 +182,8 @@ def test_a_worker_taking_the_partitions_over_carries_a_change_the_last_did_not(
     watched: Seen,
 ) -> None:
     topics, _, before, messages = watched
-    last_before = curated(topics, before)[-1]
-    first, *reshared = curated(topics, messages)
+    last_before = curated_records(topics, before)[-1]
+    first, *reshared = curated_records(topics, messages)
     taken_over = reshared[-1]
     assert taken_over.version == last_before.version + 1 and taken_over.changes == [SHARING_TICK]
     got = versions(topics, messages)

@@ -24,6 +24,7 @@ from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
     Watcher,
+    curated_records,
     received,
     scenario_hub,
     submit,
@@ -44,11 +45,6 @@ HELD_UNDER_GREEN = ("partner:sigma-av", "partner:omega-cert", "liaison:nca")
 def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dict[str, Any]]]:
     """Per audience, every version of the indicator it received, oldest first."""
     return versions_of(SHARED.curated_id(), topics, messages)
-
-
-def curated(topics: Topics, messages: list[TopicMessage]) -> list[MergeRecord]:
-    records = [MergeRecord.from_bytes(m.value) for m in messages if m.topic == topics.curated]
-    return sorted(records, key=lambda r: r.version)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +76,7 @@ Outcome = tuple[MergeRecord, MergeRecord, dict[str, list[dict[str, Any]]]]
 def outcome(seen: tuple[Topics, list[TopicMessage]]) -> Outcome:
     """The GREEN version, the restricted one, and what each audience received."""
     topics, messages = seen
-    first, restricted = curated(topics, messages)
+    first, restricted = curated_records(topics, messages)
     return first, restricted, versions(topics, messages)
 
 
