@@ -136,6 +136,11 @@ class MergeRecord:
     # and nowhere else: the version before where it differs, and the held views the version
     # was sent with (``hub/correlate/merge.py``, ``cut_from``). None for a first version.
     cut_from: dict[str, Any] | None = None
+    # Every crime code the record has been classed under (the one most of its contributions
+    # agree on, as the analysts see them), sorted. The analysts get each version on every
+    # one of those codes' topics: a subscriber of a code the indicator has left still gets
+    # its later versions, its revocation too (hub/disseminate/stage.py).
+    crime_codes: list[str] = field(default_factory=list)
 
     def __init__(
         self,
@@ -155,6 +160,7 @@ class MergeRecord:
         applied_offset: int = -1,
         held_until_release: dict[str, Any] | None = None,
         cut_from: dict[str, Any] | None = None,
+        crime_codes: list[str] | None = None,
     ) -> None:
         self.key = key
         self.observable_type = observable_type
@@ -172,6 +178,7 @@ class MergeRecord:
         self.applied_offset = applied_offset
         self.held_until_release = held_until_release
         self.cut_from = cut_from
+        self.crime_codes = [] if crime_codes is None else crime_codes
 
     def copy(self) -> MergeRecord:
         """A shallow copy, for the next version: ``dataclasses.replace`` costs ten times more."""
@@ -192,6 +199,7 @@ class MergeRecord:
             self.applied_offset,
             self.held_until_release,
             self.cut_from,
+            self.crime_codes,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -213,6 +221,7 @@ class MergeRecord:
             "applied_offset": self.applied_offset,
             "held_until_release": self.held_until_release,
             "cut_from": self.cut_from,
+            "crime_codes": self.crime_codes,
         }
 
     def to_bytes(self) -> bytes:

@@ -11,6 +11,7 @@ about a file (a sample of a named family). What none of them decides stays
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 
 from pytaxonomies.api import Taxonomies
@@ -141,3 +142,15 @@ def crime_code_for(
     if malware_family and observable_type == "file":
         return MALWARE_DISTRIBUTION
     return UNDETERMINED
+
+
+def prevailing_code(codes: Iterable[str]) -> str:
+    """The code most contributions agree on, the first in order on a tie; a determined code
+    beats undetermined (what an indicator is published under, by audience)."""
+    counts: dict[str, int] = {}
+    for code in codes:
+        if code != UNDETERMINED:
+            counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return UNDETERMINED
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.admit.crime_codes import prevailing_code
 from hub.canonical import indicator_id_for_key
 from hub.correlate.confidence import noisy_or
 from hub.timestamps import later_by_ms, max_ts, parse
@@ -106,7 +107,20 @@ def _new_version(
     version.confidence = noisy_or(c.confidence for c in live)
     version.revoked = not live
     version.changes = changes
+    version.crime_codes = _crime_codes(record, contributions)
     return version
+
+
+def _crime_codes(record: MergeRecord, contributions: dict[str, PartnerContribution]) -> list[str]:
+    """The codes the record has been classed under, with the one its contributions give now.
+
+    A record written before it kept them has been classed under its contributions' code.
+    """
+    codes = record.crime_codes
+    if not codes and record.contributions:
+        codes = [prevailing_code([c.crime_code for c in record.contributions.values()])]
+    code = prevailing_code([c.crime_code for c in contributions.values()])
+    return codes if code in codes else sorted([*codes, code])
 
 
 def release_embargo(record: MergeRecord, now: str) -> MergeRecord | None:
@@ -251,7 +265,7 @@ def cut_from(
     for partner, old in then.items():  # a contribution is never dropped; if one ever is
         if partner not in now:
             changed[partner] = old.as_json()
-    return {
+    kept: dict[str, Any] = {
         "version": previous.version,
         "modified": previous.modified,
         "confidence": previous.confidence,
@@ -261,6 +275,9 @@ def cut_from(
         "contributions": changed,
         "held": held,
     }
+    if previous.crime_codes != record.crime_codes:  # the version moved to another code
+        kept["crime_codes"] = previous.crime_codes
+    return kept
 
 
 def version_before(record: MergeRecord) -> tuple[MergeRecord | None, dict[str, Any] | None]:
@@ -289,6 +306,7 @@ def version_before(record: MergeRecord) -> tuple[MergeRecord | None, dict[str, A
     before.revoked = kept["revoked"]
     before.expired = kept["expired"]
     before.changes = kept["changes"]
+    before.crime_codes = kept.get("crime_codes", record.crime_codes)
     before.cut_from = None
     held: dict[str, Any] | None = kept["held"]
     return before, held

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from hub.admit.crime_codes import UNDETERMINED
+from hub.admit.crime_codes import UNDETERMINED, prevailing_code
 from hub.disseminate.views import (
     attributed,
     attribution_ref,
@@ -59,13 +59,7 @@ class Publication:
 
 def crime_code_of(visible: list[PartnerContribution]) -> str:
     """The code most visible contributions agree on; a determined code beats undetermined."""
-    counts: dict[str, int] = {}
-    for c in visible:
-        if c.crime_code != UNDETERMINED:
-            counts[c.crime_code] = counts.get(c.crime_code, 0) + 1
-    if not counts:
-        return UNDETERMINED
-    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+    return prevailing_code([c.crime_code for c in visible])
 
 
 def audiences_for(

@@ -69,7 +69,7 @@ class DisseminateStage:
             record = version.record
             try:
                 published = self._publish(plans, version)
-                views = _views(published)
+                views = _views(published, record.crime_codes)
             except Exception as exc:  # a hub bug: the version is kept, the batch goes on
                 log.exception("disseminate failed on %s version %s", record.key, record.version)
                 rejection = version_rejection(
@@ -116,10 +116,14 @@ class DisseminateStage:
             return plans.publish_audited(version.record)
 
 
-def _views(published: Published) -> list[tuple[Audience, str, bytes]]:
+def _views(published: Published, crime_codes: list[str]) -> list[tuple[Audience, str, bytes]]:
     """Each audience's view of a version, encoded: all of them before any is sent, so a
     failure publishes nothing rather than part of a version. Audiences sharing a view share
-    its bytes."""
+    its bytes.
+
+    The analysts' view goes to the topic of its crime code and, the same bytes, to that of
+    every code the indicator was classed under before (``crime_codes``): an analyst who
+    subscribed to one of those is not left holding it valid there when it is revoked."""
     encoded: dict[int, bytes] = {}
     views = []
     for publication in published.publications:
@@ -131,4 +135,8 @@ def _views(published: Published) -> list[tuple[Audience, str, bytes]]:
                 publication.stix, option=orjson.OPT_SORT_KEYS
             )
         views.append((publication.audience, publication.crime_code, view))
+        if publication.audience.kind == "analysts":
+            for former in crime_codes:
+                if former != publication.crime_code:
+                    views.append((publication.audience, former, view))
     return views

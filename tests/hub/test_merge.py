@@ -167,3 +167,38 @@ def test_a_leap_second_merges_in_order_and_stays_a_valid_timestamp() -> None:
     for version in (record, later, again):
         assert timestamp_defect(version.modified) is None
         to_us(version.modified)  # raises on a second 60
+
+
+PHISHING = "fraud/phishing"
+C2 = "malicious-code/c2-server"
+
+
+def test_a_record_keeps_every_crime_code_it_was_classed_under() -> None:
+    from hub.correlate.merge import cut_from, version_before
+
+    record, _ = merge(None, contribution("bank-b", crime_code=PHISHING))
+    assert record.crime_codes == [PHISHING]
+    # One against one: the first code in order stays.
+    record, _ = merge(record, contribution("av-c"))
+    assert record.crime_codes == [PHISHING]
+    before = record
+    record, _ = merge(record, contribution("isp-a"))
+    assert record.crime_codes == [PHISHING, C2]
+    # The version before the move is rebuilt with its own codes for a re-send.
+    record.cut_from = cut_from(before, record, None)
+    rebuilt, _ = version_before(record)
+    assert rebuilt is not None and rebuilt.crime_codes == [PHISHING]
+    # The majority goes back: nothing is forgotten, nothing added.
+    record, _ = merge(
+        record, contribution("av-c", crime_code=PHISHING, modified="2026-11-02T09:00:00.000Z")
+    )
+    assert record.crime_codes == [PHISHING, C2]
+    assert MergeRecord.from_bytes(record.to_bytes()).crime_codes == [PHISHING, C2]
+
+
+def test_a_record_written_before_it_kept_codes_keeps_the_one_it_had() -> None:
+    record, _ = merge(None, contribution("bank-b", crime_code=PHISHING))
+    record, _ = merge(record, contribution("av-c"))
+    record.crime_codes = []  # as a hub version before wrote it
+    record, _ = merge(record, contribution("isp-a"))  # the move
+    assert record.crime_codes == [PHISHING, C2]

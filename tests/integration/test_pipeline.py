@@ -69,7 +69,8 @@ async def test_three_partners_merge_into_one_indicator_per_observable(hub: HubPr
     for id_, partners in feed.expected.items():
         assert contributors(latest[id_]) == {partner_identity_id(p) for p in partners}
         assert latest[id_]["pattern"] == feed.keys[id_].pattern
-    # Each distinct observable is published under exactly one id and one crime-code topic.
+    # Each distinct observable is published under exactly one id and one crime-code topic
+    # (the feed gives each observable one code: none moves to another code's topic).
     topics_per_id: dict[str, set[str]] = {}
     for message in curated:
         topics_per_id.setdefault(orjson.loads(message.value)["id"], set()).add(message.topic)
