@@ -141,6 +141,11 @@ class MergeRecord:
     # one of those codes' topics: a subscriber of a code the indicator has left still gets
     # its later versions, its revocation too (hub/disseminate/stage.py).
     crime_codes: list[str] = field(default_factory=list)
+    # By partner, a contribution as the current version was cut, for one reported again since
+    # without a material change (a later ``last_seen``, a new ``modified`` or description):
+    # a re-send after a crash rebuilds the version as it went out (``merge.as_cut``). None
+    # when no contribution moved since the cut.
+    as_cut: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -161,6 +166,7 @@ class MergeRecord:
         held_until_release: dict[str, Any] | None = None,
         cut_from: dict[str, Any] | None = None,
         crime_codes: list[str] | None = None,
+        as_cut: dict[str, Any] | None = None,
     ) -> None:
         self.key = key
         self.observable_type = observable_type
@@ -179,6 +185,7 @@ class MergeRecord:
         self.held_until_release = held_until_release
         self.cut_from = cut_from
         self.crime_codes = [] if crime_codes is None else crime_codes
+        self.as_cut = as_cut
 
     def copy(self) -> MergeRecord:
         """A shallow copy, for the next version: ``dataclasses.replace`` costs ten times more."""
@@ -200,6 +207,7 @@ class MergeRecord:
             self.held_until_release,
             self.cut_from,
             self.crime_codes,
+            self.as_cut,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -222,6 +230,7 @@ class MergeRecord:
             "held_until_release": self.held_until_release,
             "cut_from": self.cut_from,
             "crime_codes": self.crime_codes,
+            "as_cut": self.as_cut,
         }
 
     def to_bytes(self) -> bytes:

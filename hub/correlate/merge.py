@@ -83,9 +83,13 @@ def merge(record: MergeRecord | None, contribution: Contribution) -> tuple[Merge
         contributions[contribution.partner] = updated
         if not changes:
             # Same statement again (a re-delivery or a routine re-report): note when it was
-            # last seen, but publish nothing.
+            # last seen, but publish nothing. The contribution as the version was cut is
+            # kept, for a re-send of that version.
             seen = record.copy()
             seen.contributions = contributions
+            kept = record.as_cut or {}
+            if record.version and contribution.partner not in kept and updated != existing:
+                seen.as_cut = {**kept, contribution.partner: existing.as_json()}
             return seen, False
     return _new_version(record, contributions, changes), True
 
@@ -280,13 +284,28 @@ def cut_from(
     return kept
 
 
+def as_cut(record: MergeRecord) -> MergeRecord:
+    """``record``'s current version as it was cut and sent: the contributions reported again
+    since without a material change as they were then (``MergeRecord.as_cut``)."""
+    kept = record.as_cut
+    if not kept:
+        return record
+    contributions = dict(record.contributions)
+    for partner, then in kept.items():
+        contributions[partner] = PartnerContribution.from_json(then)
+    cut = record.copy()
+    cut.contributions = contributions
+    cut.as_cut = None
+    return cut
+
+
 def version_before(record: MergeRecord) -> tuple[MergeRecord | None, dict[str, Any] | None]:
     """The version ``record``'s current one was cut from, as its audiences were judged
     against, and the held views it was sent with: (None, None) for a first version, or a
     record kept before ``cut_from`` was.
 
-    A contribution reported again since without a material change (a later ``last_seen``)
-    is the record's on both sides, as it was when the version was cut.
+    Given the version as it was cut (``as_cut``), a contribution reported again since
+    without a material change is on both sides as it was then.
     """
     kept = record.cut_from
     if kept is None:

@@ -20,6 +20,7 @@ from hub.context import HubContext
 from hub.correlate.dues import DueIndex
 from hub.correlate.merge import (
     apply_tick,
+    as_cut,
     cut_from,
     due_tick,
     hold_until_release,
@@ -132,8 +133,9 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
         assert stored is not None
         if not record.version:
             return Step(stored, None, None)
-        before, held = version_before(record)
-        return Step(stored, None, Version(stored, record, offset, before, held))
+        sent = as_cut(record)  # routine reports since then changed what its views hold
+        before, held = version_before(sent)
+        return Step(stored, None, Version(stored, sent, offset, before, held))
     change = read_change(key, value)
     previous = record
     held = None
@@ -148,8 +150,9 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
             assert stored is not None
             if not record.version:
                 return Step(None, None, None)
-            before, held = version_before(record) if change.now == record.modified else (None, None)
-            return Step(None, None, Version(stored, record, offset, before, held))
+            sent = as_cut(record)
+            before, held = version_before(sent) if change.now == record.modified else (None, None)
+            return Step(None, None, Version(stored, sent, offset, before, held))
         if change.tick == EMBARGO_HOLD_TICK:
             assert change.held is not None  # tick_defect
             kept = hold_until_release(record, change.held)
@@ -169,6 +172,7 @@ def next_step(stored: bytes | None, key: bytes, offset: int, value: bytes) -> St
     record.applied_offset = offset
     if material:
         record.cut_from = cut_from(previous, record, held)
+        record.as_cut = None  # the new version holds every contribution as it is
     encoded = record.to_bytes()
     return Step(
         encoded, record, Version(encoded, record, offset, previous, held) if material else None

@@ -5,7 +5,9 @@ Two indicators of the sharing scenario: a C2 address from sigma-av (GREEN) and k
 (its default GREEN), whose confidence kappa-isp then changes - news only to the audiences
 that see kappa-isp's statement, not to INTERPOL, which sees sigma-av's alone - and another
 that kappa-isp shares as GREEN and then marks AMBER+STRICT, which withdraws it from
-sigma-av, omega-cert and the NCA.
+sigma-av, omega-cert and the NCA. sigma-av then reports its statement about the first again,
+later: no new version, but what the record holds of it moves on (its ``last_seen`` and
+``modified``), and a re-send must still be the version that went out.
 
 Then the worker is stopped and its group's committed offsets on ``fusion.admitted`` are set
 back to the start, as if it had died before committing any of them: every contribution comes
@@ -18,7 +20,7 @@ would have lost it for good had the first one not left).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -26,9 +28,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
+from hub.canonical import observable_from_pattern
 from hub.kafka_io import TopicMessage
 from hub.topics import Topics
 from protocols.tlp import TLP2_IDS, Tlp
+from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.hub_process import HubProcess
 from tests.integration.sharing_scenario import (
@@ -59,6 +63,25 @@ RESTRICTED = Submission(
 )
 WITHDRAWN_FROM = ("partner:sigma-av", "partner:omega-cert", "liaison:nca")
 SPARED = "liaison:interpol"  # sees sigma-av's statement alone
+
+
+def reported_again(
+    hub: HubProcess, item: Submission, partner: str
+) -> Callable[[list[TopicMessage]], bool]:
+    """Whether the merge table's changelog holds ``partner``'s statement about ``item``
+    seen again after it was first seen."""
+    changelog = f"{hub.name}-hub-merge-changelog"
+    key = observable_from_pattern(item.pattern).key.encode()
+
+    def check(messages: list[TopicMessage]) -> bool:
+        for message in messages:
+            if message.topic == changelog and message.key == key:
+                seen = MergeRecord.from_bytes(message.value).contributions.get(partner)
+                if seen is not None and seen.last_seen != seen.first_seen:
+                    return True
+        return False
+
+    return check
 
 
 def sent_to(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[bytes]]:
@@ -115,14 +138,17 @@ async def seen(
             await submit(hub.bootstrap, hub.topics, [QUIET_UPDATE, RESTRICTED])
             await until(QUIET[0], (ANALYSTS,), 3)
             await until(SHARED, WITHDRAWN_FROM, 2)
+            await submit(hub.bootstrap, hub.topics, [QUIET[0]])  # no version: nothing to wait on
+            routine = reported_again(hub, QUIET[0], "sigma-av")
+            await watcher.wait_for(routine, timeout_s=120, why="sigma-av's report again")
             await asyncio.sleep(2.0)  # time for anything else to show up too
             before = list(watcher.messages)
 
             hub.stop()
             await rewind(hub)
             hub.start()
-            # Three contributions of the first come again, two of the second.
-            await until(QUIET[0], (ANALYSTS,), 6)
+            # Four contributions of the first come again, two of the second.
+            await until(QUIET[0], (ANALYSTS,), 7)
             await until(SHARED, WITHDRAWN_FROM, 4)
             await asyncio.sleep(3.0)
             yield hub.topics, before, list(watcher.messages)

@@ -17,7 +17,7 @@ from typing import Any
 
 from hub.correlate.stage import Version, correlate_message
 from hub.disseminate.audiences import PublicationPlans, Published, audiences_for
-from hub.disseminate.stage import DisseminateStage
+from hub.disseminate.stage import DisseminateStage, _views
 from protocols.tlp import TLP2_IDS, Tlp
 from schemas.envelopes import Contribution
 from schemas.merge import MergeRecord
@@ -122,3 +122,48 @@ def test_the_version_before_is_kept_only_where_it_differs() -> None:
     table.clear()
     correlate_message(table, KEY.encode(), 0, HISTORY[0].to_bytes())
     assert MergeRecord.from_bytes(table[KEY.encode()]).cut_from is None
+
+
+def encoded(version: Version | None) -> dict[tuple[str, str], bytes]:
+    """The bytes each audience's topic gets of a version (disseminate's ``_views``)."""
+    assert version is not None
+    published = DisseminateStage._publish(PLANS, version)
+    return {
+        (audience.label, code): view
+        for audience, code, view in _views(published, version.record.crime_codes)
+    }
+
+
+def test_a_resend_after_routine_reports_sends_the_bytes_first_sent() -> None:
+    """Reported again since without a material change (a later ``last_seen``, a later
+    ``modified``, a new description), the contributions moved on; the version sent again
+    is the one that went out, byte for byte, or an audience would hold two messages of one
+    id and ``modified`` that differ."""
+    table: dict[bytes, bytes] = {}
+    for offset, contribution in enumerate(HISTORY[:2]):
+        version = correlate_message(table, KEY.encode(), offset, contribution.to_bytes())
+    first = encoded(version)
+    routines = [
+        replace(
+            HISTORY[0], received="2026-11-20T09:30:00.000Z", modified="2026-11-20T09:30:00.000Z"
+        ),
+        replace(HISTORY[1], received="2026-11-20T09:40:00.000Z", description="seen again"),
+        replace(
+            HISTORY[0], received="2026-11-20T09:50:00.000Z", modified="2026-11-20T09:50:00.000Z"
+        ),
+    ]
+    for offset, routine in enumerate(routines, start=2):
+        assert correlate_message(table, KEY.encode(), offset, routine.to_bytes()) is None
+    again = encoded(correlate_message(table, KEY.encode(), 1, HISTORY[1].to_bytes()))
+    assert again == first
+    assert any(label == "analysts" for label, _ in first)
+    # The routine reports stay in the record for its next version all the same.
+    stored = MergeRecord.from_bytes(table[KEY.encode()])
+    assert stored.contributions["isp-b"].last_seen == "2026-11-20T09:50:00.000Z"
+    assert stored.contributions["bank-a"].description == "seen again"
+    assert stored.as_cut is not None and sorted(stored.as_cut) == ["bank-a", "isp-b"]
+    assert stored.as_cut["isp-b"]["last_seen"] == "2026-11-20T08:00:00.000Z"
+    # The next version holds them, and keeps nothing more.
+    later = said("bank-a", Tlp.AMBER, "2026-11-20T10:00:00.000Z", confidence=90)
+    assert correlate_message(table, KEY.encode(), 5, later.to_bytes()) is not None
+    assert MergeRecord.from_bytes(table[KEY.encode()]).as_cut is None
