@@ -11,7 +11,6 @@ about a file (a sample of a named family). What none of them decides stays
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from functools import cache
 
 from pytaxonomies.api import Taxonomies
@@ -144,13 +143,17 @@ def crime_code_for(
     return UNDETERMINED
 
 
-def prevailing_code(codes: Iterable[str]) -> str:
+def prevailing_code(codes: list[str]) -> str:
     """The code most contributions agree on, the first in order on a tie; a determined code
     beats undetermined (what an indicator is published under, by audience)."""
+    if len(codes) == 1:  # most indicators have one contributor
+        return codes[0]
     counts: dict[str, int] = {}
     for code in codes:
         if code != UNDETERMINED:
             counts[code] = counts.get(code, 0) + 1
-    if not counts:
-        return UNDETERMINED
-    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+    best, most = UNDETERMINED, 0
+    for code, count in counts.items():
+        if count > most or (count == most and code < best):
+            best, most = code, count
+    return best

@@ -120,10 +120,14 @@ def _crime_codes(record: MergeRecord, contributions: dict[str, PartnerContributi
 
     A record written before it kept them has been classed under its contributions' code.
     """
-    codes = record.crime_codes
-    if not codes and record.contributions:
-        codes = [prevailing_code([c.crime_code for c in record.contributions.values()])]
     code = prevailing_code([c.crime_code for c in contributions.values()])
+    codes = record.crime_codes
+    if code in codes:
+        return codes
+    if not codes:
+        if not record.contributions:
+            return [code]  # a first version
+        codes = [prevailing_code([c.crime_code for c in record.contributions.values()])]
     return codes if code in codes else sorted([*codes, code])
 
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+from collections import Counter
 
-from hub.admit.crime_codes import UNDETERMINED, code_from_machine_tag, crime_code_for
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hub.admit.crime_codes import (
+    UNDETERMINED,
+    code_from_machine_tag,
+    crime_code_for,
+    prevailing_code,
+)
 
 
 def code(**evidence: object) -> str:
@@ -51,3 +60,21 @@ def test_machine_tags_are_read_case_insensitively_and_only_when_rsit_defines_the
     assert code_from_machine_tag('RSIT:Availability="DDoS"') == "availability/ddos"
     assert code_from_machine_tag('ecsirt:other="unknown"') == UNDETERMINED
     assert code_from_machine_tag("tlp:amber") is None
+
+
+CODES = ["fraud/phishing", "malicious-code/c2-server", "vulnerable/system", UNDETERMINED]
+
+
+@given(st.lists(st.sampled_from(CODES), min_size=1, max_size=8))
+def test_the_prevailing_code_is_the_most_agreed_determined_one(codes: list[str]) -> None:
+    counts = Counter(code for code in codes if code != UNDETERMINED)
+    if not counts:
+        assert prevailing_code(codes) == UNDETERMINED
+        return
+    most = max(counts.values())
+    assert prevailing_code(codes) == min(code for code, n in counts.items() if n == most)
+
+
+def test_a_tie_goes_to_the_first_code_in_order() -> None:
+    assert prevailing_code(["malicious-code/c2-server", "fraud/phishing"]) == "fraud/phishing"
+    assert prevailing_code([UNDETERMINED, "malicious-code/c2-server"]) == "malicious-code/c2-server"
