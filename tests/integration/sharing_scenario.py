@@ -12,7 +12,8 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,19 @@ class Watcher:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{why}: not seen within {timeout_s} s")
             await asyncio.sleep(0.3)
+
+
+@asynccontextmanager
+async def watched_hub(bootstrap: str, workdir: Path) -> AsyncIterator[tuple[HubProcess, Watcher]]:
+    """The scenario's worker, started, and a ``Watcher`` on everything it writes; the
+    worker is stopped on the way out."""
+    hub = await scenario_hub(bootstrap, workdir)
+    hub.start()
+    try:
+        async with Watcher(bootstrap, hub.name) as watcher:
+            yield hub, watcher
+    finally:
+        hub.stop()
 
 
 def holdings(topics: Topics, messages: list[TopicMessage]) -> dict[str, dict[str, Any]]:

@@ -24,10 +24,9 @@ from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.sharing_scenario import (
     Submission,
-    Watcher,
     curated_records,
-    scenario_hub,
     submit,
+    watched_hub,
 )
 
 pytestmark = pytest.mark.integration
@@ -74,28 +73,24 @@ Seen = tuple[Topics, list[TopicMessage]]
 async def seen(
     kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Seen]:
-    hub = await scenario_hub(kafka_broker.bootstrap, tmp_path_factory.mktemp("crime-code"))
-    hub.start()
-    try:
-        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
-            # One at a time: the classification depends on the order they are merged in.
-            for count, submission in enumerate([BANK, AV, ISP], start=1):
-                await submit(hub.bootstrap, hub.topics, [submission])
-                await watcher.wait_for(
-                    lambda m, n=count: analysts_versions(hub.topics, m) >= n,
-                    timeout_s=120,
-                    why=f"version {count} ({submission.partner})",
-                )
-            await submit(hub.bootstrap, hub.topics, [revoked(s) for s in (BANK, AV, ISP)])
+    workdir = tmp_path_factory.mktemp("crime-code")
+    async with watched_hub(kafka_broker.bootstrap, workdir) as (hub, watcher):
+        # One at a time: the classification depends on the order they are merged in.
+        for count, submission in enumerate([BANK, AV, ISP], start=1):
+            await submit(hub.bootstrap, hub.topics, [submission])
             await watcher.wait_for(
-                lambda m: any(v.get("revoked") for v in on_topic(hub.topics, m, C2)),
+                lambda m, n=count: analysts_versions(hub.topics, m) >= n,
                 timeout_s=120,
-                why="the revocation on the C2 server topic",
+                why=f"version {count} ({submission.partner})",
             )
-            await asyncio.sleep(2.0)  # time for anything else to show up too
-            yield hub.topics, list(watcher.messages)
-    finally:
-        hub.stop()
+        await submit(hub.bootstrap, hub.topics, [revoked(s) for s in (BANK, AV, ISP)])
+        await watcher.wait_for(
+            lambda m: any(v.get("revoked") for v in on_topic(hub.topics, m, C2)),
+            timeout_s=120,
+            why="the revocation on the C2 server topic",
+        )
+        await asyncio.sleep(2.0)  # time for anything else to show up too
+        yield hub.topics, list(watcher.messages)
 
 
 def test_the_record_keeps_every_code_it_was_classed_under(seen: Seen) -> None:

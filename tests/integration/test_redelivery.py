@@ -38,13 +38,12 @@ from tests.integration.hub_process import HubProcess
 from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
-    Watcher,
     audience_of,
     received,
-    scenario_hub,
     sigma_and_kappa,
     submit,
     versions_of,
+    watched_hub,
 )
 
 pytestmark = pytest.mark.integration
@@ -123,37 +122,33 @@ async def seen(
     kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Seen]:
     """Everything on the hub's topics before the re-deliveries, and after them."""
-    hub = await scenario_hub(kafka_broker.bootstrap, tmp_path_factory.mktemp("redelivery"))
-    hub.start()
-    try:
-        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
+    workdir = tmp_path_factory.mktemp("redelivery")
+    async with watched_hub(kafka_broker.bootstrap, workdir) as (hub, watcher):
 
-            async def until(item: Submission, audiences: tuple[str, ...], count: int) -> None:
-                check = received(item.curated_id(), hub.topics, audiences, count)
-                await watcher.wait_for(check, timeout_s=120, why=f"{item.item} x{count}")
+        async def until(item: Submission, audiences: tuple[str, ...], count: int) -> None:
+            check = received(item.curated_id(), hub.topics, audiences, count)
+            await watcher.wait_for(check, timeout_s=120, why=f"{item.item} x{count}")
 
-            await submit(hub.bootstrap, hub.topics, [*QUIET, SHARED])
-            await until(QUIET[0], (ANALYSTS, SPARED), 1)
-            await until(SHARED, WITHDRAWN_FROM, 1)
-            await submit(hub.bootstrap, hub.topics, [QUIET_UPDATE, RESTRICTED])
-            await until(QUIET[0], (ANALYSTS,), 3)
-            await until(SHARED, WITHDRAWN_FROM, 2)
-            await submit(hub.bootstrap, hub.topics, [QUIET[0]])  # no version: nothing to wait on
-            routine = reported_again(hub, QUIET[0], "sigma-av")
-            await watcher.wait_for(routine, timeout_s=120, why="sigma-av's report again")
-            await asyncio.sleep(2.0)  # time for anything else to show up too
-            before = list(watcher.messages)
+        await submit(hub.bootstrap, hub.topics, [*QUIET, SHARED])
+        await until(QUIET[0], (ANALYSTS, SPARED), 1)
+        await until(SHARED, WITHDRAWN_FROM, 1)
+        await submit(hub.bootstrap, hub.topics, [QUIET_UPDATE, RESTRICTED])
+        await until(QUIET[0], (ANALYSTS,), 3)
+        await until(SHARED, WITHDRAWN_FROM, 2)
+        await submit(hub.bootstrap, hub.topics, [QUIET[0]])  # no version: nothing to wait on
+        routine = reported_again(hub, QUIET[0], "sigma-av")
+        await watcher.wait_for(routine, timeout_s=120, why="sigma-av's report again")
+        await asyncio.sleep(2.0)  # time for anything else to show up too
+        before = list(watcher.messages)
 
-            hub.stop()
-            await rewind(hub)
-            hub.start()
-            # Four contributions of the first come again, two of the second.
-            await until(QUIET[0], (ANALYSTS,), 7)
-            await until(SHARED, WITHDRAWN_FROM, 4)
-            await asyncio.sleep(3.0)
-            yield hub.topics, before, list(watcher.messages)
-    finally:
         hub.stop()
+        await rewind(hub)
+        hub.start()
+        # Four contributions of the first come again, two of the second.
+        await until(QUIET[0], (ANALYSTS,), 7)
+        await until(SHARED, WITHDRAWN_FROM, 4)
+        await asyncio.sleep(3.0)
+        yield hub.topics, before, list(watcher.messages)
 
 
 def test_every_resent_message_is_an_exact_duplicate_of_one_its_audience_had(seen: Seen) -> None:
