@@ -120,14 +120,10 @@ def _crime_codes(record: MergeRecord, contributions: dict[str, PartnerContributi
 
     A record written before it kept them has been classed under its contributions' code.
     """
-    code = prevailing_code([c.crime_code for c in contributions.values()])
     codes = record.crime_codes
-    if code in codes:
-        return codes
-    if not codes:
-        if not record.contributions:
-            return [code]  # a first version
+    if not codes and record.contributions:
         codes = [prevailing_code([c.crime_code for c in record.contributions.values()])]
+    code = prevailing_code([c.crime_code for c in contributions.values()])
     return codes if code in codes else sorted([*codes, code])
 
 
@@ -294,11 +290,7 @@ def as_cut(record: MergeRecord) -> MergeRecord:
     kept = record.as_cut
     if not kept:
         return record
-    contributions = dict(record.contributions)
-    for partner, then in kept.items():
-        contributions[partner] = PartnerContribution.from_json(then)
-    cut = record.copy()
-    cut.contributions = contributions
+    cut = _with_contributions(record, kept)
     cut.as_cut = None
     return cut
 
@@ -314,15 +306,7 @@ def version_before(record: MergeRecord) -> tuple[MergeRecord | None, dict[str, A
     kept = record.cut_from
     if kept is None:
         return None, None
-    contributions = dict(record.contributions)
-    changed: dict[str, Any] = kept["contributions"]
-    for partner, old in changed.items():
-        if old is None:
-            contributions.pop(partner, None)
-        else:
-            contributions[partner] = PartnerContribution.from_json(old)
-    before = record.copy()
-    before.contributions = contributions
+    before = _with_contributions(record, kept["contributions"])
     before.version = kept["version"]
     before.modified = kept["modified"]
     before.confidence = kept["confidence"]
@@ -333,3 +317,17 @@ def version_before(record: MergeRecord) -> tuple[MergeRecord | None, dict[str, A
     before.cut_from = None
     held: dict[str, Any] | None = kept["held"]
     return before, held
+
+
+def _with_contributions(record: MergeRecord, kept: dict[str, Any]) -> MergeRecord:
+    """A copy of ``record`` with the contributions ``kept`` (as JSON, by partner) put back;
+    a partner kept as None had none."""
+    contributions = dict(record.contributions)
+    for partner, old in kept.items():
+        if old is None:
+            contributions.pop(partner, None)
+        else:
+            contributions[partner] = PartnerContribution.from_json(old)
+    restored = record.copy()
+    restored.contributions = contributions
+    return restored
