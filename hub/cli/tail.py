@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from hub.cli.common import console, run, settings, topics
 from hub.kafka_io import TopicMessage, TopicReader, topic_regex
-from hub.topics import Topics, crime_code_topic_part
+from hub.topics import Topics
 
 
 def _matches(
@@ -25,25 +25,23 @@ def _matches(
     return not (observable and f"[{observable}:" not in str(stix.get("pattern", "")))
 
 
-def _moved(topic: str, stix: dict[str, object], analysts_prefix: str) -> str:
+def _moved(topic: str, stix: dict[str, object], names: Topics) -> str:
     """On the topic of a crime code the indicator has left (it stays there: README,
     "Subscribing on Kafka"), the code it is classed under now."""
     code = stix.get("x_fusion_crime_code")
-    if not topic.startswith(analysts_prefix) or not isinstance(code, str):
+    if not topic.startswith(names.analysts_prefix()) or not isinstance(code, str):
         return ""
-    if topic[len(analysts_prefix) :] == crime_code_topic_part(code):
-        return ""
-    return f" [yellow]now {escape(code)}[/yellow]"
+    return "" if topic == names.analysts(code) else f" [yellow]now {escape(code)}[/yellow]"
 
 
-def _line(topic: str, stix: dict[str, object], analysts_prefix: str) -> str:
+def _line(topic: str, stix: dict[str, object], names: Topics) -> str:
     contributors = stix.get("x_fusion_contributors")
     sources = len(contributors) if isinstance(contributors, list) else 0
     revoked = " [red]revoked[/red]" if stix.get("revoked") else ""
     return (
         f"[dim]{topic}[/dim] [bold]{escape(str(stix.get('pattern')))}[/bold] "
         f"confidence={stix.get('confidence')} sources={sources} "
-        f"modified={stix.get('modified')}{revoked}{_moved(topic, stix, analysts_prefix)}"
+        f"modified={stix.get('modified')}{revoked}{_moved(topic, stix, names)}"
     )
 
 
@@ -51,7 +49,7 @@ def _show(
     message: TopicMessage,
     as_json: bool,
     wanted: Callable[[dict[str, object]], bool],
-    analysts_prefix: str,
+    names: Topics,
 ) -> bool:
     if as_json:
         console.print_json(message.value.decode("utf-8", "replace"))
@@ -64,7 +62,7 @@ def _show(
     if isinstance(value, dict) and value.get("type") == "indicator":
         if not wanted(value):
             return False
-        console.print(_line(message.topic, value, analysts_prefix))
+        console.print(_line(message.topic, value, names))
         return True
     console.print(f"[dim]{message.topic}[/dim] {escape(orjson.dumps(value).decode()[:300])}")
     return True
@@ -90,9 +88,7 @@ async def _tail(
             messages = await reader.poll(1.0 if follow else 3.0)
             if not messages and not follow:
                 break
-            shown += sum(
-                _show(message, as_json, wanted, names.analysts_prefix()) for message in messages
-            )
+            shown += sum(_show(message, as_json, wanted, names) for message in messages)
     return shown
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.cli.tail import _line
+from hub.topics import Topics
 
 C2_VERSION: dict[str, object] = {
     "type": "indicator",
@@ -15,18 +16,18 @@ C2_VERSION: dict[str, object] = {
 
 
 def test_a_copy_on_a_former_code_s_topic_names_the_code_it_is_under_now() -> None:
-    for prefix in ("analysts.", "t1a2b.analysts."):
-        line = _line(f"{prefix}fraud.phishing", C2_VERSION, prefix)
+    for names in (Topics(), Topics("t1a2b.")):
+        line = _line(names.analysts("fraud/phishing"), C2_VERSION, names)
         assert line.endswith(" [yellow]now malicious-code/c2-server[/yellow]"), line
         assert "sources=2" in line
 
 
 def test_an_indicator_on_its_own_code_s_topic_or_an_audience_s_says_nothing_more() -> None:
-    prefix = "t1a2b.analysts."
+    names = Topics("t1a2b.")
     for topic in (
         "t1a2b.analysts.malicious-code.c2-server",
         "t1a2b.partner.kappa-isp",
         "t1a2b.liaison.nca",
         "t1a2b.partner.analysts.fraud",  # a partner named "analysts", not the analysts' topics
     ):
-        assert "now" not in _line(topic, C2_VERSION, prefix), topic
+        assert "now" not in _line(topic, C2_VERSION, names), topic
