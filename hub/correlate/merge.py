@@ -83,8 +83,12 @@ def merge(record: MergeRecord | None, contribution: Contribution) -> tuple[Merge
         contributions[contribution.partner] = updated
         if not changes:
             # Same statement again (a re-delivery or a routine re-report): note when it was
-            # last seen, but publish nothing. The contribution as the version was cut is
-            # kept, for a re-send of that version.
+            # last seen, but publish nothing. Its embargo still runs from when the statement
+            # was first told: a re-report restarting it would hold the statement back for as
+            # long as the partner keeps reporting it, and cut a release of nothing new once
+            # it was out. The contribution as the version was cut is kept, for a re-send of
+            # that version.
+            updated.embargo_until = existing.embargo_until
             seen = record.copy()
             seen.contributions = contributions
             kept = record.as_cut or {}

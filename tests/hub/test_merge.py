@@ -152,6 +152,43 @@ def test_ticks_cut_time_based_versions() -> None:
     assert record.modified == "2026-11-01T12:00:00.000Z"
 
 
+def test_a_routine_report_leaves_the_embargo_where_the_statement_first_set_it() -> None:
+    from hub.correlate.merge import due_tick, release_embargo
+
+    # isp-a's agreement holds each statement back two hours from its arrival.
+    told = contribution("isp-a", embargo_until="2026-11-01T12:00:00.000Z")
+    record, _ = merge(None, told)
+    # The same statement again an hour later: its embargo does not start over...
+    again = replace(
+        told,
+        received="2026-11-01T11:00:00.000Z",
+        modified="2026-11-01T10:30:00.000Z",
+        embargo_until="2026-11-01T13:00:00.000Z",
+    )
+    record, material = merge(record, again)
+    assert not material
+    assert record.contributions["isp-a"].last_seen == "2026-11-01T11:00:00.000Z"
+    assert record.contributions["isp-a"].embargo_until == "2026-11-01T12:00:00.000Z"
+    # ...so it is released when the first embargo ends,
+    released = release_embargo(record, "2026-11-01T12:00:00.000Z")
+    assert released is not None and released.modified == "2026-11-01T12:00:00.000Z"
+    # and once out, the same statement again is owed no release of its own.
+    later = replace(
+        again,
+        received="2026-11-01T14:00:00.000Z",
+        modified="2026-11-01T13:30:00.000Z",
+        embargo_until="2026-11-01T16:00:00.000Z",
+    )
+    after, material = merge(released, later)
+    assert not material and after.contributions["isp-a"].last_seen == later.received
+    assert due_tick(after, "2026-11-01T17:00:00.000Z") is None
+    # A material change is a new statement: it is held back from its own arrival.
+    changed = replace(later, confidence=90)
+    update, material = merge(after, changed)
+    assert material and update.contributions["isp-a"].embargo_until == "2026-11-01T16:00:00.000Z"
+    assert due_tick(update, "2026-11-01T16:00:00.000Z") == "embargo-release"
+
+
 def test_a_leap_second_merges_in_order_and_stays_a_valid_timestamp() -> None:
     # STIX 2.1 §2.15 allows 23:59:60, which validation admits; datetime has no second 60,
     # and the merge once raised on it - for ever, on every re-delivery of the message.

@@ -26,7 +26,7 @@ from aiokafka.structs import TopicPartition
 from hub.canonical import observable_from_pattern
 from hub.disseminate.views import hub_identity_id
 from hub.kafka_io import IngestProducer, TopicMessage, TopicReader, new_ingest_record
-from hub.timestamps import now_ms
+from hub.timestamps import now_ms, parse
 from hub.topics import Topics
 from protocols.redaction import Redaction
 from protocols.rules import Rule
@@ -290,6 +290,28 @@ def received(
     def check(messages: list[TopicMessage]) -> bool:
         got = versions_of(curated_id, topics, messages)
         return all(len(got.get(a, [])) >= count for a in audiences)
+
+    return check
+
+
+def reported_again(
+    hub: HubProcess, item: Submission, partner: str, since: str | None = None
+) -> Callable[[list[TopicMessage]], bool]:
+    """Whether the merge table's changelog holds ``partner``'s statement about ``item``
+    seen again after it was first seen (and at ``since`` or later, if given): a report
+    that cut no version leaves no other trace on the broker."""
+    changelog = f"{hub.name}-hub-merge-changelog"
+    key = observable_from_pattern(item.pattern).key.encode()
+
+    def check(messages: list[TopicMessage]) -> bool:
+        for message in messages:
+            if message.topic == changelog and message.key == key:
+                seen = MergeRecord.from_bytes(message.value).contributions.get(partner)
+                if seen is None or seen.last_seen == seen.first_seen:
+                    continue
+                if since is None or parse(seen.last_seen) >= parse(since):
+                    return True
+        return False
 
     return check
 

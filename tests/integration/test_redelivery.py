@@ -20,7 +20,7 @@ would have lost it for good had the first one not left).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,11 +28,9 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from hub.canonical import observable_from_pattern
 from hub.kafka_io import TopicMessage
 from hub.topics import Topics
 from protocols.tlp import TLP2_IDS, Tlp
-from schemas.merge import MergeRecord
 from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.hub_process import HubProcess
 from tests.integration.sharing_scenario import (
@@ -40,6 +38,7 @@ from tests.integration.sharing_scenario import (
     Submission,
     audience_of,
     received,
+    reported_again,
     sigma_and_kappa,
     submit,
     versions_of,
@@ -62,25 +61,6 @@ RESTRICTED = Submission(
 )
 WITHDRAWN_FROM = ("partner:sigma-av", "partner:omega-cert", "liaison:nca")
 SPARED = "liaison:interpol"  # sees sigma-av's statement alone
-
-
-def reported_again(
-    hub: HubProcess, item: Submission, partner: str
-) -> Callable[[list[TopicMessage]], bool]:
-    """Whether the merge table's changelog holds ``partner``'s statement about ``item``
-    seen again after it was first seen."""
-    changelog = f"{hub.name}-hub-merge-changelog"
-    key = observable_from_pattern(item.pattern).key.encode()
-
-    def check(messages: list[TopicMessage]) -> bool:
-        for message in messages:
-            if message.topic == changelog and message.key == key:
-                seen = MergeRecord.from_bytes(message.value).contributions.get(partner)
-                if seen is not None and seen.last_seen != seen.first_seen:
-                    return True
-        return False
-
-    return check
 
 
 def sent_to(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[bytes]]:
