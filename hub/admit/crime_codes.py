@@ -11,9 +11,14 @@ about a file (a sample of a named family). What none of them decides stays
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 
 from pytaxonomies.api import Taxonomies
+
+from hub.timestamps import parse
+from schemas.merge import PartnerContribution
 
 UNDETERMINED = "other/undetermined"
 C2_SERVER = "malicious-code/c2-server"
@@ -143,17 +148,34 @@ def crime_code_for(
     return UNDETERMINED
 
 
-def prevailing_code(codes: list[str]) -> str:
-    """The code most contributions agree on, the first in order on a tie; a determined code
-    beats undetermined (what an indicator is published under, by audience)."""
-    if len(codes) == 1:  # most indicators have one contributor
-        return codes[0]
+def prevailing_code(contributions: Sequence[PartnerContribution]) -> str:
+    """The code an indicator is published under, from its contributions (those an audience
+    sees): the determined code most of them agree on; a determined code beats undetermined.
+
+    On a tie the code told first stays. An indicator then keeps its code until more
+    partners disagree with it than agree: a second partner's different code does not move
+    it (and a third's back), which would leave a copy on each code's topic for nothing.
+    """
+    if len(contributions) == 1:  # most indicators have one contributor
+        return contributions[0].crime_code
     counts: dict[str, int] = {}
-    for code in codes:
+    for contribution in contributions:
+        code = contribution.crime_code
         if code != UNDETERMINED:
             counts[code] = counts.get(code, 0) + 1
-    best, most = UNDETERMINED, 0
+    best, most, tied = UNDETERMINED, 0, False
     for code, count in counts.items():
-        if count > most or (count == most and code < best):
-            best, most = code, count
+        if count > most:
+            best, most, tied = code, count, False
+        elif count == most:
+            tied = True
+    if tied:
+        leaders = {code for code, count in counts.items() if count == most}
+        first = min((c for c in contributions if c.crime_code in leaders), key=told_order)
+        best = first.crime_code
     return best
+
+
+def told_order(contribution: PartnerContribution) -> tuple[datetime, str]:
+    """When a contribution was first told; the partner's name orders two told at once."""
+    return parse(contribution.first_seen), contribution.partner

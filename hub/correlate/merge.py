@@ -126,8 +126,8 @@ def _crime_codes(record: MergeRecord, contributions: dict[str, PartnerContributi
     """
     codes = record.crime_codes
     if not codes and record.contributions:
-        codes = [prevailing_code([c.crime_code for c in record.contributions.values()])]
-    code = prevailing_code([c.crime_code for c in contributions.values()])
+        codes = [prevailing_code(list(record.contributions.values()))]
+    code = prevailing_code(list(contributions.values()))
     return codes if code in codes else sorted([*codes, code])
 
 

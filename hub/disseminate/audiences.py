@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from hub.admit.crime_codes import UNDETERMINED, prevailing_code
+from hub.admit.crime_codes import UNDETERMINED, prevailing_code, told_order
 from hub.disseminate.views import (
     attributed,
     attribution_ref,
@@ -58,8 +58,9 @@ class Publication:
 
 
 def crime_code_of(visible: list[PartnerContribution]) -> str:
-    """The code most visible contributions agree on; a determined code beats undetermined."""
-    return prevailing_code([c.crime_code for c in visible])
+    """The code most visible contributions agree on, the one told first on a tie; a
+    determined code beats undetermined."""
+    return prevailing_code(visible)
 
 
 def audiences_for(
@@ -316,6 +317,9 @@ class PublicationPlans:
         # only while one is in force does it change what anyone sees.
         if any(under_embargo(c, record.modified) for _, c in contributions):
             return self._new_plan(record)
+        if len(contributions) > 1 and len({c.crime_code for _, c in contributions}) > 1:
+            # A tie between codes goes to the one told first: the order told is the shape's.
+            contributions.sort(key=lambda item: told_order(item[1]))
         shape = tuple((p, tuple(c.markings), c.crime_code) for p, c in contributions)
         plan = self._plans.get(shape)
         if plan is None:

@@ -208,6 +208,7 @@ def test_a_leap_second_merges_in_order_and_stays_a_valid_timestamp() -> None:
 
 PHISHING = "fraud/phishing"
 C2 = "malicious-code/c2-server"
+LATER = "2026-11-01T11:00:00.000Z"  # received after bank-b's report
 
 
 def test_a_record_keeps_every_crime_code_it_was_classed_under() -> None:
@@ -215,11 +216,11 @@ def test_a_record_keeps_every_crime_code_it_was_classed_under() -> None:
 
     record, _ = merge(None, contribution("bank-b", crime_code=PHISHING))
     assert record.crime_codes == [PHISHING]
-    # One against one: the first code in order stays.
-    record, _ = merge(record, contribution("av-c"))
+    # One against one: the code told first stays.
+    record, _ = merge(record, contribution("av-c", received=LATER))
     assert record.crime_codes == [PHISHING]
     before = record
-    record, _ = merge(record, contribution("isp-a"))
+    record, _ = merge(record, contribution("isp-a", received=LATER))
     assert record.crime_codes == [PHISHING, C2]
     # The version before the move is rebuilt with its own codes for a re-send.
     record.cut_from = cut_from(before, record, None)
@@ -233,9 +234,15 @@ def test_a_record_keeps_every_crime_code_it_was_classed_under() -> None:
     assert MergeRecord.from_bytes(record.to_bytes()).crime_codes == [PHISHING, C2]
 
 
+def test_a_tie_leaves_the_indicator_under_the_code_told_first() -> None:
+    record, _ = merge(None, contribution("av-c"))
+    record, material = merge(record, contribution("bank-b", crime_code=PHISHING, received=LATER))
+    assert material and record.crime_codes == [C2]  # not moved to phishing: no copy there
+
+
 def test_a_record_written_before_it_kept_codes_keeps_the_one_it_had() -> None:
     record, _ = merge(None, contribution("bank-b", crime_code=PHISHING))
-    record, _ = merge(record, contribution("av-c"))
+    record, _ = merge(record, contribution("av-c", received=LATER))
     record.crime_codes = []  # as a hub version before wrote it
-    record, _ = merge(record, contribution("isp-a"))  # the move
+    record, _ = merge(record, contribution("isp-a", received=LATER))  # the move
     assert record.crime_codes == [PHISHING, C2]

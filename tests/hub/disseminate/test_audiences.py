@@ -280,3 +280,26 @@ def test_a_hold_that_comes_after_the_embargo_ended_is_dropped() -> None:
     hold = Tick(KEY, EMBARGO_HOLD_TICK, ended.modified, {"partner:cert-d": view})
     assert correlate_message(table, KEY.encode(), 1, hold.to_bytes()) is None
     assert MergeRecord.from_bytes(table[KEY.encode()]).held_until_release is None
+
+
+def test_a_tie_between_codes_goes_to_the_one_told_first_for_every_audience() -> None:
+    # av-c calls the domain a C2 server, isp-b a phishing site, both GREEN: cert-d sees both
+    # as the analysts do. Told in one order, then the other, then the first again: one set
+    # of plans (cached by the record's shape) must not carry a code from one to the other.
+    c2, phishing = "malicious-code/c2-server", "fraud/phishing"
+    early, late = "2026-11-20T06:00:00.000Z", "2026-11-20T08:00:00.000Z"
+    c2_first = record(
+        contribution("av-c", crime_code=c2, first_seen=early),
+        contribution("isp-b", crime_code=phishing, first_seen=late),
+    )
+    phishing_first = record(
+        contribution("av-c", crime_code=c2, first_seen=late),
+        contribution("isp-b", crime_code=phishing, first_seen=early),
+    )
+    plans = PublicationPlans(AGREEMENTS, [HUB_ANALYSTS, CERT], hub_identity=HUB)
+    for told, code in ((c2_first, c2), (phishing_first, phishing), (c2_first, c2)):
+        got = {
+            p.audience.label: (p.crime_code, p.stix and p.stix["x_fusion_crime_code"])
+            for p in plans.publish(told)
+        }
+        assert got == {"analysts": (code, code), "partner:cert-d": (code, code)}
