@@ -11,13 +11,31 @@ from rich.markup import escape
 
 from hub.cli.common import console, run, settings, topics
 from hub.kafka_io import TopicMessage, TopicReader, topic_regex
-from hub.topics import Topics
+from hub.topics import Topics, crime_code_topic_part
+
+
+def _filed_under(topic: str, stix: dict[str, object], names: Topics) -> str:
+    """The crime code a message is filed under, as a topic names it. On an analysts topic,
+    the topic's: an indicator classed under another code since stays on its former codes'
+    topics, its revocation included, and whoever watches a code must see that go by."""
+    prefix = names.analysts_prefix()
+    if topic.startswith(prefix):
+        return topic[len(prefix) :]
+    return crime_code_topic_part(str(stix.get("x_fusion_crime_code", "")))
 
 
 def _matches(
-    stix: dict[str, object], crime_code: str | None, min_confidence: int, observable: str | None
+    topic: str,
+    stix: dict[str, object],
+    names: Topics,
+    *,
+    crime_code: str | None,
+    min_confidence: int,
+    observable: str | None,
 ) -> bool:
-    if crime_code and not str(stix.get("x_fusion_crime_code", "")).startswith(crime_code):
+    if crime_code and not _filed_under(topic, stix, names).startswith(
+        crime_code_topic_part(crime_code)
+    ):
         return False
     confidence = stix.get("confidence", 0)
     if isinstance(confidence, int) and confidence < min_confidence:
@@ -48,23 +66,23 @@ def _line(topic: str, stix: dict[str, object], names: Topics) -> str:
 def _show(
     message: TopicMessage,
     as_json: bool,
-    wanted: Callable[[dict[str, object]], bool],
+    wanted: Callable[[str, dict[str, object]], bool],
     names: Topics,
 ) -> bool:
-    if as_json:
-        console.print_json(message.value.decode("utf-8", "replace"))
-        return True
     try:
         value = orjson.loads(message.value)
     except orjson.JSONDecodeError:
         console.print(f"[dim]{message.topic}[/dim] {escape(repr(message.value[:200]))}")
         return True
-    if isinstance(value, dict) and value.get("type") == "indicator":
-        if not wanted(value):
-            return False
+    indicator = isinstance(value, dict) and value.get("type") == "indicator"
+    if indicator and not wanted(message.topic, value):
+        return False  # the filters apply to --json's output as much as to the lines
+    if as_json:
+        console.print_json(message.value.decode("utf-8", "replace"))
+    elif indicator:
         console.print(_line(message.topic, value, names))
-        return True
-    console.print(f"[dim]{message.topic}[/dim] {escape(orjson.dumps(value).decode()[:300])}")
+    else:
+        console.print(f"[dim]{message.topic}[/dim] {escape(orjson.dumps(value).decode()[:300])}")
     return True
 
 
@@ -75,7 +93,7 @@ async def _tail(
     follow: bool,
     seconds: float | None,
     as_json: bool,
-    wanted: Callable[[dict[str, object]], bool],
+    wanted: Callable[[str, dict[str, object]], bool],
 ) -> int:
     if topic in ("analysts", "partner", "liaison"):
         reader = TopicReader(settings().broker, pattern=topic_regex(names.resolve(topic + ".")))
@@ -99,19 +117,26 @@ def tail(
     follow: bool = typer.Option(True, help="keep waiting for new messages"),
     seconds: float | None = typer.Option(None, help="stop after this many seconds"),
     as_json: bool = typer.Option(False, "--json", help="print each message as JSON"),
-    crime_code: str | None = typer.Option(None, help="only this crime code (prefix ok)"),
+    crime_code: str | None = typer.Option(
+        None,
+        help="only this crime code (prefix ok); on the analysts' topics, every version filed"
+        " under it, including those of indicators classed under another code since",
+    ),
     min_confidence: int = typer.Option(0, help="only indicators at least this confident"),
     observable: str | None = typer.Option(None, help="only this observable type, e.g. url"),
 ) -> None:
     """Print messages of a topic from the beginning, then follow new ones."""
-    shown = run(
-        _tail(
-            topics(),
+    names = topics()
+
+    def wanted(topic: str, stix: dict[str, object]) -> bool:
+        return _matches(
             topic,
-            follow=follow,
-            seconds=seconds,
-            as_json=as_json,
-            wanted=lambda stix: _matches(stix, crime_code, min_confidence, observable),
+            stix,
+            names,
+            crime_code=crime_code,
+            min_confidence=min_confidence,
+            observable=observable,
         )
-    )
+
+    shown = run(_tail(names, topic, follow=follow, seconds=seconds, as_json=as_json, wanted=wanted))
     console.print(f"[dim]{shown} message(s)[/dim]")

@@ -12,6 +12,9 @@ topics, the same bytes; the C2 server topic gets nothing from before the move.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -137,3 +140,40 @@ def test_both_topics_carry_the_same_bytes_and_no_other_topic_has_it(seen: Seen) 
             topics_seen.add(m.topic)
     assert all(len(variants) == 1 for variants in by_version.values())
     assert topics_seen == {topics.analysts(PHISHING), topics.analysts(C2)}
+
+
+def tail(seen: Seen, bootstrap: str, crime_code: str) -> list[str]:
+    """``fusionhub tail analysts --crime-code`` (the operator's CLI, on the same broker): the
+    lines it prints for the indicator."""
+    topics, _ = seen
+    env = {
+        **os.environ,
+        "FUSIONHUB_BROKER": bootstrap,
+        "FUSIONHUB_TOPIC_NAMESPACE": topics.namespace,
+        "COLUMNS": "300",
+    }
+    args = ["tail", "analysts", "--no-follow", "--crime-code", crime_code]
+    done = subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return [line for line in done.stdout.splitlines() if "meridian-secure-login" in line]
+
+
+def test_tail_for_a_code_shows_what_its_topic_got_the_revocation_included(
+    seen: Seen, kafka_broker: KafkaBroker
+) -> None:
+    topics, messages = seen
+    versions = len([r for r in curated_records(topics, messages) if r.version])
+    fraud = tail(seen, kafka_broker.bootstrap, "fraud")
+    assert len(fraud) == versions, fraud
+    assert all(topics.analysts(PHISHING) in line for line in fraud)
+    assert "revoked" in fraud[-1] and fraud[-1].endswith(f"now {C2}")
+    # The C2 server's code: its own topic's versions, from the move on, once each.
+    c2 = tail(seen, kafka_broker.bootstrap, "malicious-code/c2")
+    assert len(c2) == versions - 2, c2
+    assert all(topics.analysts(C2) in line and "now" not in line for line in c2)
