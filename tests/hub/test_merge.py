@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from hub.correlate.confidence import noisy_or
 from hub.correlate.merge import expire, merge
 from hub.store.timestamps import to_us
-from hub.timestamps import later_by_ms
+from hub.timestamps import format_ms, later_by_ms, parse
 from schemas.envelopes import Contribution
 from schemas.merge import MergeRecord
 from schemas.stix.primitives import timestamp_defect
@@ -152,6 +153,13 @@ def test_ticks_cut_time_based_versions() -> None:
     assert record.modified == "2026-11-01T12:00:00.000Z"
 
 
+def reported(told: Contribution, *, received: str, modified: str) -> Contribution:
+    """``told`` reported again: admission sets its embargo's end two hours after it came,
+    as isp-a's agreement says."""
+    until = format_ms(parse(received) + timedelta(hours=2))
+    return replace(told, received=received, modified=modified, embargo_until=until)
+
+
 def test_a_routine_report_leaves_the_embargo_where_the_statement_first_set_it() -> None:
     from hub.correlate.merge import due_tick, release_embargo
 
@@ -159,12 +167,7 @@ def test_a_routine_report_leaves_the_embargo_where_the_statement_first_set_it() 
     told = contribution("isp-a", embargo_until="2026-11-01T12:00:00.000Z")
     record, _ = merge(None, told)
     # The same statement again an hour later: its embargo does not start over...
-    again = replace(
-        told,
-        received="2026-11-01T11:00:00.000Z",
-        modified="2026-11-01T10:30:00.000Z",
-        embargo_until="2026-11-01T13:00:00.000Z",
-    )
+    again = reported(told, received="2026-11-01T11:00:00.000Z", modified="2026-11-01T10:30:00.000Z")
     record, material = merge(record, again)
     assert not material
     assert record.contributions["isp-a"].last_seen == "2026-11-01T11:00:00.000Z"
@@ -173,11 +176,8 @@ def test_a_routine_report_leaves_the_embargo_where_the_statement_first_set_it() 
     released = release_embargo(record, "2026-11-01T12:00:00.000Z")
     assert released is not None and released.modified == "2026-11-01T12:00:00.000Z"
     # and once out, the same statement again is owed no release of its own.
-    later = replace(
-        again,
-        received="2026-11-01T14:00:00.000Z",
-        modified="2026-11-01T13:30:00.000Z",
-        embargo_until="2026-11-01T16:00:00.000Z",
+    later = reported(
+        again, received="2026-11-01T14:00:00.000Z", modified="2026-11-01T13:30:00.000Z"
     )
     after, material = merge(released, later)
     assert not material and after.contributions["isp-a"].last_seen == later.received
