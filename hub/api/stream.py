@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -23,13 +24,14 @@ from hub.api.services import ApiServices
 from hub.auth import AuthenticationError, Principal
 from hub.auth.access import reading_clearance
 from hub.disseminate.views import partner_identity_id, sector_identity_id
-from hub.store import ALL, ObjectFilter
+from hub.store import ALL, ObjectFilter, Store
 from hub.store.collections import (
     CollectionSpec,
     analysts_collection,
     feed_collection,
     liaison_collection,
 )
+from hub.timestamps import parse
 from schemas.agreement import PartnerAgreement
 
 Agreements = Callable[[], Mapping[str, PartnerAgreement]]
@@ -58,12 +60,18 @@ class StreamFilter:
     indicator_type: str | None = None
     sector_refs: frozenset[str] | None = None
 
-    def admits(self, stix: Mapping[str, Any]) -> bool:
-        if self.crime_code:
-            code = str(stix.get("x_fusion_crime_code", ""))
-            # A parent code takes its children: fraud takes fraud/phishing, not fraudster.
-            if code != self.crime_code and not code.startswith(self.crime_code + "/"):
-                return False
+    def files_under_code(self, stix: Mapping[str, Any]) -> bool:
+        """Whether the version is classed under the code asked for (True if none was)."""
+        if not self.crime_code:
+            return True
+        code = str(stix.get("x_fusion_crime_code", ""))
+        # A parent code takes its children: fraud takes fraud/phishing, not fraudster.
+        return code == self.crime_code or code.startswith(self.crime_code + "/")
+
+    def admits(self, stix: Mapping[str, Any], *, filed_before: bool = False) -> bool:
+        """``filed_before``: an earlier version of the object was classed under the code."""
+        if not filed_before and not self.files_under_code(stix):
+            return False
         confidence = stix.get("confidence")
         if self.min_confidence and (
             not isinstance(confidence, int) or confidence < self.min_confidence
@@ -81,6 +89,59 @@ class StreamFilter:
             if not refs & self.sector_refs:
                 return False
         return True
+
+
+class FiledUnder:
+    """Which objects of a stream filtered by crime code were classed under it before.
+
+    An indicator classed under another code since is still the subscriber's to follow: its
+    later versions, revocation and expiry included (as on the code's Kafka topic, README
+    "Subscribing on Kafka"). A stream resumed after the move finds the earlier versions in
+    the store; each object is looked up there once a connection.
+    """
+
+    def __init__(
+        self, store: Store, collection_id: str, flt: StreamFilter, max_tlp: int | None
+    ) -> None:
+        self._store, self._collection_id = store, collection_id
+        self._flt, self._max_tlp = flt, max_tlp
+        self._filed: set[str] = set()
+        self._looked_up: set[str] = set()
+
+    async def before(self, stix: Mapping[str, Any]) -> bool:
+        """Whether a version of the object earlier than ``stix`` was classed under the code."""
+        object_id = str(stix.get("id"))
+        if self._flt.files_under_code(stix):
+            self._filed.add(object_id)
+            return False  # admitted on its own code
+        if object_id in self._filed:
+            return True
+        if object_id in self._looked_up or stix.get("created") == stix.get("modified"):
+            return False  # a first version has none before it
+        self._looked_up.add(object_id)
+        if await self._filed_in_store(object_id, parse(str(stix.get("modified")))):
+            self._filed.add(object_id)
+            return True
+        return False
+
+    async def _filed_in_store(self, object_id: str, modified: datetime) -> bool:
+        cursor = None
+        while True:
+            page = await self._store.page_objects(
+                self._collection_id,
+                ObjectFilter(
+                    after_us=cursor, ids=(object_id,), versions=ALL, max_tlp=self._max_tlp
+                ),
+                _PAGE,
+            )
+            for item in page.items:
+                cursor = item.date_added
+                version = orjson.loads(item.body)
+                earlier = parse(str(version.get("modified"))) < modified
+                if earlier and self._flt.files_under_code(version):
+                    return True
+            if not page.more:
+                return False
 
 
 def sector_refs(sector: str, agreements: Mapping[str, PartnerAgreement]) -> frozenset[str]:
@@ -125,6 +186,7 @@ async def events(
     is_disconnected: Callable[[], Any],
 ) -> AsyncIterator[bytes]:
     cursor, sent, quiet_s = after_us, 0, 0.0
+    filed = FiledUnder(services.store, collection.id, flt, max_tlp) if flt.crime_code else None
     yield b"retry: 2000\n\n"
     while max_events is None or sent < max_events:
         page = await services.store.page_objects(
@@ -133,7 +195,8 @@ async def events(
         for item in page.items:
             cursor = item.date_added
             stix = orjson.loads(item.body)
-            if not flt.admits(stix):
+            filed_before = filed is not None and await filed.before(stix)
+            if not flt.admits(stix, filed_before=filed_before):
                 continue
             yield sse_event(collection.id, item.date_added, str(stix.get("type")), item.body)
             sent += 1

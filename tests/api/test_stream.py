@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,50 @@ async def test_each_principal_streams_only_its_own_view(services: ApiServices) -
         assert red["id"] not in {e[1]["id"] for e in ben}
         assert (await http.get("/stream", headers=basic(OPS))).status_code == 403
         assert (await http.get("/stream")).status_code == 401
+
+
+def moved(n: int, *steps: tuple[str, str, bool]) -> list[dict[str, Any]]:
+    """The versions of indicator ``n``, one per (modified, crime code, revoked) step."""
+    first = steps[0][0]
+    versions = []
+    for modified, code, revoked in steps:
+        obj = curated(n, code, 60, BANK, modified=modified, created=first)
+        versions.append({**obj, "revoked": True} if revoked else obj)
+    return versions
+
+
+async def test_a_code_s_stream_follows_an_indicator_that_left_it_to_its_revocation(
+    services: ApiServices,
+) -> None:
+    # 21 starts as phishing, is classed as a C2 server, then revoked; 22 goes the other way.
+    left = moved(
+        21,
+        ("2026-11-20T08:00:00.000Z", "fraud/phishing", False),
+        ("2026-11-20T09:00:00.000Z", "malicious-code/c2-server", False),
+        ("2026-11-20T10:00:00.000Z", "malicious-code/c2-server", True),
+    )
+    came = moved(
+        22,
+        ("2026-11-20T08:30:00.000Z", "malicious-code/c2-server", False),
+        ("2026-11-20T09:30:00.000Z", "fraud/phishing", False),
+    )
+    for version in (left[0], came[0], left[1], came[1], left[2]):
+        await services.store.add_versions({ANALYSTS: [version_of(version)]})
+    async with client_for(services) as http:
+        # A stream waits for the events asked for: one that missed some would wait for ever.
+        fraud = await asyncio.wait_for(read(http, ANA, 4, crime_code="fraud"), 30)
+        c2 = await asyncio.wait_for(read(http, ANA, 4, crime_code="malicious-code/c2-server"), 30)
+        # A stream resumed after the move has not seen the phishing version: the store has.
+        resumed = await asyncio.wait_for(
+            read(http, ANA, 2, crime_code="fraud", last_event_id=fraud[1][0]), 30
+        )
+
+    def seen(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+        return [(e[1]["id"], e[1]["modified"]) for e in events]
+
+    expected = [(v["id"], v["modified"]) for v in (left[0], left[1], came[1], left[2])]
+    assert seen(fraud) == expected
+    assert fraud[-1][1]["revoked"] is True
+    # Each code's stream: what the code's topic got, from when the indicator came under it.
+    assert seen(c2) == [(v["id"], v["modified"]) for v in (came[0], left[1], came[1], left[2])]
+    assert seen(resumed) == expected[2:]
