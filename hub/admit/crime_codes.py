@@ -163,17 +163,13 @@ def prevailing_code(contributions: Sequence[PartnerContribution]) -> str:
         code = contribution.crime_code
         if code != UNDETERMINED:
             counts[code] = counts.get(code, 0) + 1
-    best, most, tied = UNDETERMINED, 0, False
-    for code, count in counts.items():
-        if count > most:
-            best, most, tied = code, count, False
-        elif count == most:
-            tied = True
-    if tied:
-        leaders = {code for code, count in counts.items() if count == most}
-        first = min((c for c in contributions if c.crime_code in leaders), key=told_order)
-        best = first.crime_code
-    return best
+    if not counts:
+        return UNDETERMINED
+    most = max(counts.values())
+    leaders = [code for code, count in counts.items() if count == most]
+    if len(leaders) == 1:
+        return leaders[0]
+    return min((c for c in contributions if c.crime_code in leaders), key=told_order).crime_code
 
 
 def told_order(contribution: PartnerContribution) -> tuple[datetime, str]:
