@@ -237,10 +237,18 @@ class Watcher:
 
 
 @asynccontextmanager
-async def watched_hub(bootstrap: str, workdir: Path) -> AsyncIterator[tuple[HubProcess, Watcher]]:
+async def watched_hub(
+    bootstrap: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    agreements: dict[str, dict[str, Any]] | None = None,
+) -> AsyncIterator[tuple[HubProcess, Watcher]]:
     """The scenario's worker, started, and a ``Watcher`` on everything it writes; the
-    worker is stopped on the way out."""
-    hub = await scenario_hub(bootstrap, workdir)
+    worker is stopped on the way out. ``agreements``: changes to partners' agreements, by
+    partner, made before it starts."""
+    hub = await scenario_hub(bootstrap, workdir, extra_env)
+    for partner, changes in (agreements or {}).items():
+        write_agreement(hub.partners_dir, partner, **changes)
     hub.start()
     try:
         async with Watcher(bootstrap, hub.name) as watcher:

@@ -3,10 +3,10 @@
 
 zeta-bank reports a domain as phishing; sigma-av reports it as a C2 server (a tie: it stays
 phishing, the code told first); kappa-isp reports it as a C2 server too, and the indicator
-moves to ``malicious-code/c2-server``. Then all three revoke their statements. Before, the analysts
-who subscribe to ``analysts.fraud.phishing`` alone kept the last phishing version, valid: the
-revocation went only to the C2 server topic. Now every version from the move on goes to both
-topics, the same bytes; the C2 server topic gets nothing from before the move.
+moves to ``malicious-code/c2-server``. Then all three revoke their statements. Before, the
+analysts who subscribe to ``analysts.fraud.phishing`` alone kept the last phishing version,
+valid: the revocation went only to the C2 server topic. Now every version from the move on
+goes to both topics, the same bytes; the C2 server topic gets nothing from before the move.
 """
 
 from __future__ import annotations

@@ -23,14 +23,12 @@ from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
-    Watcher,
     curated_records,
     received,
     reported_again,
-    scenario_hub,
     submit,
     versions_of,
-    write_agreement,
+    watched_hub,
 )
 
 pytestmark = pytest.mark.integration
@@ -48,29 +46,24 @@ Seen = tuple[Topics, list[TopicMessage]]
 async def seen(
     kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Seen]:
-    hub = await scenario_hub(
+    async with watched_hub(
         kafka_broker.bootstrap,
         tmp_path_factory.mktemp("embargo-rereport"),
         {"FUSIONHUB_SWEEP_INTERVAL_S": "1"},
-    )
-    write_agreement(hub.partners_dir, "omega-cert", embargo=f"PT{EMBARGO_S}S")
-    hub.start()
-    try:
-        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
-            await submit(hub.bootstrap, hub.topics, [SHARED])
-            await asyncio.sleep(EMBARGO_S / 2)
-            await submit(hub.bootstrap, hub.topics, [SHARED])  # the embargo still holds
-            released = received(SHARED.curated_id(), hub.topics, RELEASED_TO, 1)
-            await watcher.wait_for(released, timeout_s=120, why="the release")
-            since = now_ms()
-            await submit(hub.bootstrap, hub.topics, [SHARED])  # out already
-            after = reported_again(hub, SHARED, "omega-cert", since)
-            await watcher.wait_for(after, timeout_s=120, why="the report after the release")
-            # Time for a release the last report would owe, if it restarted the embargo.
-            await asyncio.sleep(EMBARGO_S + 4)
-            yield hub.topics, list(watcher.messages)
-    finally:
-        hub.stop()
+        {"omega-cert": {"embargo": f"PT{EMBARGO_S}S"}},
+    ) as (hub, watcher):
+        await submit(hub.bootstrap, hub.topics, [SHARED])
+        await asyncio.sleep(EMBARGO_S / 2)
+        await submit(hub.bootstrap, hub.topics, [SHARED])  # the embargo still holds
+        released = received(SHARED.curated_id(), hub.topics, RELEASED_TO, 1)
+        await watcher.wait_for(released, timeout_s=120, why="the release")
+        since = now_ms()
+        await submit(hub.bootstrap, hub.topics, [SHARED])  # out already
+        after = reported_again(hub, SHARED, "omega-cert", since)
+        await watcher.wait_for(after, timeout_s=120, why="the report after the release")
+        # Time for a release the last report would owe, if it restarted the embargo.
+        await asyncio.sleep(EMBARGO_S + 4)
+        yield hub.topics, list(watcher.messages)
 
 
 def test_a_statement_reported_again_is_released_when_its_first_embargo_ends(seen: Seen) -> None:

@@ -25,14 +25,12 @@ from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
-    Watcher,
     curated_records,
     received,
-    scenario_hub,
     submit,
     unstamped,
     versions_of,
-    write_agreement,
+    watched_hub,
 )
 
 pytestmark = pytest.mark.integration
@@ -52,27 +50,22 @@ def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dic
 async def seen(
     kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Topics, list[TopicMessage]]]:
-    hub = await scenario_hub(
+    async with watched_hub(
         kafka_broker.bootstrap,
         tmp_path_factory.mktemp("embargo-withdrawal"),
         {"FUSIONHUB_SWEEP_INTERVAL_S": "1"},
-    )
-    write_agreement(hub.partners_dir, "omega-cert", embargo="PT4S")
-    hub.start()
-    try:
-        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
+        {"omega-cert": {"embargo": "PT4S"}},
+    ) as (hub, watcher):
 
-            def held_by_all(count: int) -> Callable[[list[TopicMessage]], bool]:
-                return received(SHARED.curated_id(), hub.topics, HELD_UNDER_GREEN, count)
+        def held_by_all(count: int) -> Callable[[list[TopicMessage]], bool]:
+            return received(SHARED.curated_id(), hub.topics, HELD_UNDER_GREEN, count)
 
-            await submit(hub.bootstrap, hub.topics, [SHARED])
-            await watcher.wait_for(held_by_all(1), timeout_s=120, why="GREEN released")
-            await submit(hub.bootstrap, hub.topics, [RED])
-            await watcher.wait_for(held_by_all(2), timeout_s=120, why="withdrawal")
-            await asyncio.sleep(2.0)  # time for anything else to show up too
-            yield hub.topics, list(watcher.messages)
-    finally:
-        hub.stop()
+        await submit(hub.bootstrap, hub.topics, [SHARED])
+        await watcher.wait_for(held_by_all(1), timeout_s=120, why="GREEN released")
+        await submit(hub.bootstrap, hub.topics, [RED])
+        await watcher.wait_for(held_by_all(2), timeout_s=120, why="withdrawal")
+        await asyncio.sleep(2.0)  # time for anything else to show up too
+        yield hub.topics, list(watcher.messages)
 
 
 def test_what_an_embargoed_update_hid_is_withdrawn_when_it_ends(
