@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from hub.broker import KafkaLauncher
 from hub.cli.common import console, settings
@@ -138,6 +139,9 @@ def demo(
         time.sleep(2.0)
         console.print("feeding sample partners: ISP, bank, AV vendor")
         _feed_samples(launcher.bootstrap)
+        console.print(
+            escape("meanwhile, in another terminal: .venv/bin/fusionhub lookup 45.137.21[.]77")
+        )
         console.rule("curated indicators reaching the analysts (Ctrl-C to stop)")
         tail("analysts", True, seconds, False, None, 0, None)
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from hub.cli.audit import audit
 from hub.cli.common import console, errors, run, settings, topics
 from hub.cli.demo import demo
 from hub.cli.importer import import_command
+from hub.cli.lookup import lookup
 from hub.cli.tail import tail
 from hub.kafka_io import IngestProducer, new_ingest_record
 from protocols.audience import DEFAULT_LIAISON_AGENCIES
@@ -24,6 +25,7 @@ app.add_typer(broker.app, name="broker")
 app.command("tail")(tail)
 app.command("demo")(demo)
 app.command("audit")(audit)
+app.command("lookup")(lookup)
 app.command("serve")(serve)
 app.add_typer(policy.app, name="policy")
 app.add_typer(suppressed.app, name="suppressed")
