@@ -6,8 +6,8 @@ from a phishing e-mail, a hash from a sandbox report, often defanged
 observable, so a lookup refangs the value, works out its type, canonicalises it as admission
 does, and derives the curated indicator's id from it: the id every audience got.
 
-What it reports, read from the topics (the hub's own view, every contribution named, as the
-analysts see it):
+What ``fusionhub lookup`` reports, read from the topics (every contribution named, whatever
+its marking; the dashboard answers analysts from the store, hub/api/ui/lookup.py):
 - the latest curated version and every version before it on ``fusion.curated``;
 - compound-pattern indicators whose pattern quotes the value;
 - reports of it suppressed as known-benign (``fusion.suppressed``), and whether the shipped

@@ -2,8 +2,9 @@
 
 Prints, for each value, the curated indicator (its contributions by partner and its versions),
 the compound patterns that quote it, and its reports suppressed as known-benign; or that the
-hub has never been told of it, or why the value cannot be read. This is the hub's own view,
-every contributor named, as its analysts see it: partners and agencies get theirs over TAXII.
+hub has never been told of it, or why the value cannot be read. It reads the topics, so it
+names every contributor whatever its marking: an operator's tool on the hub's host. Analysts
+look up on the dashboard, within their clearance (hub/api/ui/lookup.py).
 Exit status: 0 if the hub knows of any value, 1 if of none, 2 if no value given could be read.
 """
 

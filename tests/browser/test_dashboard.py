@@ -1,8 +1,9 @@
 """The dashboard in headless Chromium (Debian chromium + chromedriver, through Selenium).
 
 Against the real broker, worker and ``fusionhub serve``: the page loads, indicators arrive
-live without a reload, a chart shows the collection's counts, and an operator replays a
-rejected record from the page. Screenshots go to test-artifacts/browser/.
+live without a reload, a chart shows the collection's counts, an analyst looks values up,
+and an operator replays a rejected record from the page. Screenshots go to
+test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -203,3 +204,65 @@ async def test_operator_replays_a_rejected_record(
     ]
     assert any(r.get("replay_of") == rejection_id for r in ingested)
     assert await held(server.store_url, analysts_collection())
+
+
+def lookup_rows(driver: WebDriver) -> dict[str, tuple[str, list[str]]]:
+    """Each answer of the lookup table by the value asked: its class and its cells."""
+    return {
+        tr.get_attribute("data-query") or "": (
+            tr.get_attribute("class") or "",
+            [td.text for td in tr.find_elements(By.TAG_NAME, "td")],
+        )
+        for tr in driver.find_elements(By.CSS_SELECTOR, "#lookup-results tbody tr")
+    }
+
+
+async def test_analyst_looks_up_values_from_a_case(
+    stack: tuple[HubProcess, TaxiiServer], browser: WebDriver
+) -> None:
+    _, server = stack
+    log_in(browser, ("ana", "ana-demo"))
+    browser.get(f"{server.url.removesuffix('/taxii2/')}/ui/")
+    asked = ["45.155.206[.]10", "Phish-B.Browser.Test.", "198.51.100.99", "not an ioc"]
+    box = await until(
+        browser, lambda: browser.find_elements(By.ID, "lookup-values"), "the lookup form"
+    )
+    box[0].send_keys("\n".join(asked))
+    browser.find_element(By.ID, "lookup-go").click()
+    rows = await until(
+        browser,
+        lambda: (found := lookup_rows(browser)) and len(found) == len(asked) and found,
+        "an answer for each value",
+    )
+    shot(browser, "lookup")
+    c2_class, c2 = rows["45.155.206[.]10"]
+    assert c2_class == "curated"
+    assert c2[1] == "ipv4-addr 45.155.206.10"
+    assert c2[2].startswith("valid, version 1 of ")
+    assert (c2[3], c2[4]) == ("80", "malicious-code/c2-server")
+    assert c2[6] == "av-sentinel (80)"
+    phish_class, phish = rows["Phish-B.Browser.Test."]
+    assert phish_class == "curated" and phish[1] == "domain-name phish-b.browser.test"
+    assert phish[6] == "isp-northnet (50)"
+    assert rows["198.51.100.99"][0] == "unknown"
+    assert rows["198.51.100.99"][1][2] == "not reported to the hub"
+    bad_class, bad = rows["not an ioc"]
+    assert bad_class == "unreadable" and bad[2].startswith("cannot read it: 'not an ioc' is not")
+    status = browser.find_element(By.ID, "lookup-status").text
+    assert status == "4 value(s), 2 curated"
+
+
+async def test_operators_get_no_lookup(
+    stack: tuple[HubProcess, TaxiiServer], browser: WebDriver
+) -> None:
+    _, server = stack
+    log_in(browser, ("ops", "ops-demo"))
+    browser.get(f"{server.url.removesuffix('/taxii2/')}/ui/")
+    await until(
+        browser, lambda: browser.find_element(By.ID, "who").text == "admin:ops", "logged in"
+    )
+    await until(
+        browser,
+        lambda: not browser.find_element(By.ID, "lookup-section").is_displayed(),
+        "the lookup hidden from an operator",
+    )

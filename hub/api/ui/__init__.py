@@ -2,7 +2,8 @@
 
 The page is static HTML with a small bundled script (no CDN: the hub runs offline). It
 subscribes to ``/stream`` for the live feed, and polls the counts, feed health and the
-rejected and suppressed records; operators get replay and release buttons.
+rejected and suppressed records; operators get replay and release buttons. Analysts look
+values from a case up (``lookup.py``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hub.admit.warninglists import KnownBenign
 from hub.api.pipeline_watch import PipelineWatch
 from hub.api.services import ApiServices
+from hub.api.ui.lookup import MAX_VALUES, analyst_lookup
 from hub.api.ui.stats import ecrime_counts
 from hub.auth import AuthenticationError, Principal
+from hub.auth.access import reading_clearance
+from hub.disseminate.views import partner_identity_id
 from hub.rejects import replay
 from hub.store.collections import analysts_collection
 from hub.suppressions import release
@@ -50,6 +55,17 @@ async def _staff(request: Request) -> Principal:
     return principal
 
 
+async def _analyst(request: Request) -> Principal:
+    """Analysts only: what a lookup answers is intelligence, which operators do not read."""
+    principal = await _staff(request)
+    if principal.kind != "analyst":
+        raise HTTPException(
+            403,
+            f"operators read no intelligence: the lookup is for analysts, not {principal.label}",
+        )
+    return principal
+
+
 async def _operator(request: Request) -> Principal:
     principal = await _principal(request)
     if principal.kind != "admin":
@@ -59,6 +75,8 @@ async def _operator(request: Request) -> Principal:
 
 def create_dashboard_router(agreements: Agreements, watch: PipelineWatch | None) -> APIRouter:
     router = APIRouter()
+    # The shipped warninglists, indexed on the first lookup (about a second, off the loop).
+    known_benign = KnownBenign()
 
     def watching() -> PipelineWatch:
         if watch is None:
@@ -92,6 +110,29 @@ def create_dashboard_router(agreements: Agreements, watch: PipelineWatch | None)
             analysts_collection().id,
             agreements(),
             max_tlp=int(clearance) if clearance is not None else None,
+        )
+
+    @router.get("/api/dashboard/lookup")
+    async def lookup(request: Request, q: list[str] = Query(default=[])) -> list[dict[str, Any]]:
+        principal = await _analyst(request)
+        if not q:
+            raise HTTPException(400, "name the values to look up: ?q=<value>&q=<value>...")
+        if len(q) > MAX_VALUES:
+            raise HTTPException(
+                400,
+                f"at most {MAX_VALUES} values at once, not {len(q)}: "
+                "`fusionhub lookup --file` takes a whole list",
+            )
+        services: ApiServices = request.app.state.services
+        collection = analysts_collection()
+        return await analyst_lookup(
+            services.store,
+            collection.id,
+            q,
+            max_tlp=reading_clearance(principal, collection),
+            partners={partner_identity_id(partner): partner for partner in agreements()},
+            suppressed=watch.suppressed_entries() if watch is not None else (),
+            known_benign=known_benign,
         )
 
     @router.get("/api/dashboard/feeds")

@@ -1,5 +1,5 @@
 // Fusion Hub dashboard: the live feed over /stream (server-sent events), charts drawn as
-// inline SVG from /api/dashboard/counts, and the operators' tables. No libraries: the hub
+// inline SVG from /api/dashboard/counts, the analysts' lookup, and the operators' tables. No libraries: the hub
 // runs offline, so everything it shows ships in the package.
 "use strict";
 
@@ -92,6 +92,52 @@ async function refreshTables() {
   ])));
 }
 
+// The lookup: values from a case (defanged is fine), one a line, answered within the
+// analyst's clearance. data-query and the row's class let tests read each answer.
+function lookupRow(answer) {
+  const curated = answer.curated;
+  let state = "not reported to the hub";
+  if (answer.error) state = "cannot read it: " + answer.error;
+  else if (curated) state = `${curated.revoked ? "revoked" : "valid"}, version ${curated.versions} of ${curated.modified}`;
+  const heldBack = answer.suppressed.map((s) =>
+    `${s.partner}'s report held back by '${s.warninglist}'` + (s.released ? ", since released" : ""));
+  if (answer.known_benign) heldBack.push(`on the known-benign list '${answer.known_benign.warninglist}'`);
+  const tr = row([
+    answer.query,
+    answer.observable_type ? `${answer.observable_type} ${answer.observable_value}` : "",
+    state,
+    curated ? curated.confidence : "",
+    curated ? curated.crime_code : "",
+    curated ? curated.marking : "",
+    curated ? curated.contributors.map((c) => `${c.partner} (${c.confidence})`).join(", ") : "",
+    heldBack.join("; "),
+  ]);
+  tr.dataset.query = answer.query;
+  tr.className = answer.error ? "unreadable" : curated ? "curated" : "unknown";
+  return tr;
+}
+
+async function lookUp(event) {
+  event.preventDefault();
+  const status = document.getElementById("lookup-status");
+  const values = document.getElementById("lookup-values").value.split("\n")
+    .map((v) => v.trim()).filter((v) => v && !v.startsWith("#"));
+  if (!values.length) { status.textContent = "enter values, one a line"; return; }
+  const query = new URLSearchParams();
+  for (const value of values) query.append("q", value);
+  status.textContent = `looking up ${values.length} value(s)...`;
+  const response = await fetch("/api/dashboard/lookup?" + query, { credentials: "same-origin" });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    status.textContent = `lookup failed (${response.status}): ${body.detail || ""}`;
+    return;
+  }
+  const answers = await response.json();
+  document.querySelector("#lookup-results tbody").replaceChildren(...answers.map(lookupRow));
+  const curated = answers.filter((a) => a.curated).length;
+  status.textContent = `${answers.length} value(s), ${curated} curated`;
+}
+
 function follow() {
   const live = document.getElementById("live");
   const feed = document.getElementById("feed");
@@ -120,11 +166,15 @@ async function start() {
   operator = me.operator;
   document.getElementById("who").textContent = me.principal;
   if (operator) {
-    // Operators read no intelligence: no live feed for them, only the pipeline's state.
+    // Operators read no intelligence: no live feed or lookup for them, only the pipeline's state.
     document.getElementById("feed-section").hidden = true;
+    document.getElementById("lookup-section").hidden = true;
     document.getElementById("live").textContent = "";
   } else {
     follow();
+    document.getElementById("lookup").addEventListener("submit", (event) => lookUp(event).catch((error) => {
+      document.getElementById("lookup-status").textContent = String(error);
+    }));
   }
   const tick = () => Promise.all([refreshCounts(), refreshTables()]).catch(console.error);
   await tick();
