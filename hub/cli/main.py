@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
-from hub.api.serve import serve
 from hub.cli import broker, export, policy, rejected, suppressed
 from hub.cli.audit import audit
 from hub.cli.common import console, errors, run, settings, topics
 from hub.cli.demo import demo
 from hub.cli.importer import import_command
 from hub.cli.lookup import lookup
+from hub.cli.serve import serve
 from hub.cli.tail import tail
 from hub.kafka_io import IngestProducer, new_ingest_record
 from protocols.audience import DEFAULT_LIAISON_AGENCIES

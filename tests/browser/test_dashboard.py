@@ -78,6 +78,11 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         driver.quit()
 
 
+def open_dashboard(driver: WebDriver, server: TaxiiServer, who: tuple[str, str]) -> None:
+    log_in(driver, who)
+    driver.get(f"{server.url.removesuffix('/taxii2/')}/ui/")
+
+
 def log_in(driver: WebDriver, who: tuple[str, str]) -> None:
     """Every request of the page (fetch, EventSource) carries the principal's credentials."""
     token = base64.b64encode(f"{who[0]}:{who[1]}".encode()).decode()
@@ -138,9 +143,7 @@ async def test_analyst_sees_live_feed_and_counts(
     stack: tuple[HubProcess, TaxiiServer], browser: WebDriver
 ) -> None:
     hub, server = stack
-    base = server.url.removesuffix("/taxii2/")
-    log_in(browser, ("ana", "ana-demo"))
-    browser.get(f"{base}/ui/")
+    open_dashboard(browser, server, ("ana", "ana-demo"))
     assert "Fusion Hub" in browser.title
     first = {s.curated_id for s in FIRST}
     await until(browser, lambda: first <= feed_ids(browser), "the first indicators in the feed")
@@ -171,8 +174,7 @@ async def test_operator_replays_a_rejected_record(
     stack: tuple[HubProcess, TaxiiServer], browser: WebDriver
 ) -> None:
     hub, server = stack
-    log_in(browser, ("ops", "ops-demo"))
-    browser.get(f"{server.url.removesuffix('/taxii2/')}/ui/")
+    open_dashboard(browser, server, ("ops", "ops-demo"))
     button = await until(
         browser,
         lambda: browser.find_elements(By.CSS_SELECTOR, "#rejected button.replay"),
@@ -221,8 +223,7 @@ async def test_analyst_looks_up_values_from_a_case(
     stack: tuple[HubProcess, TaxiiServer], browser: WebDriver
 ) -> None:
     _, server = stack
-    log_in(browser, ("ana", "ana-demo"))
-    browser.get(f"{server.url.removesuffix('/taxii2/')}/ui/")
+    open_dashboard(browser, server, ("ana", "ana-demo"))
     asked = ["45.155.206[.]10", "Phish-B.Browser.Test.", "198.51.100.99", "not an ioc"]
     box = await until(
         browser, lambda: browser.find_elements(By.ID, "lookup-values"), "the lookup form"
@@ -256,8 +257,7 @@ async def test_operators_get_no_lookup(
     stack: tuple[HubProcess, TaxiiServer], browser: WebDriver
 ) -> None:
     _, server = stack
-    log_in(browser, ("ops", "ops-demo"))
-    browser.get(f"{server.url.removesuffix('/taxii2/')}/ui/")
+    open_dashboard(browser, server, ("ops", "ops-demo"))
     await until(
         browser, lambda: browser.find_element(By.ID, "who").text == "admin:ops", "logged in"
     )

@@ -302,6 +302,29 @@ def received(
     return check
 
 
+async def shared_then_restricted(
+    hub: HubProcess,
+    watcher: Watcher,
+    shared: Submission,
+    restricted: Submission,
+    held_by: tuple[str, ...],
+    why: str = "shared",
+) -> list[TopicMessage]:
+    """Share a statement, then mark it stricter: what the hub wrote once every audience in
+    ``held_by`` holds the first version and has been told of the change (and two seconds
+    more, for anything else to show up too)."""
+
+    def held_by_all(count: int) -> Callable[[list[TopicMessage]], bool]:
+        return received(shared.curated_id(), hub.topics, held_by, count)
+
+    await submit(hub.bootstrap, hub.topics, [shared])
+    await watcher.wait_for(held_by_all(1), timeout_s=120, why=why)
+    await submit(hub.bootstrap, hub.topics, [restricted])
+    await watcher.wait_for(held_by_all(2), timeout_s=120, why="withdrawal")
+    await asyncio.sleep(2.0)
+    return list(watcher.messages)
+
+
 def reported_again(
     hub: HubProcess, item: Submission, partner: str, since: str | None = None
 ) -> Callable[[list[TopicMessage]], bool]:

@@ -11,8 +11,7 @@ no longer valid (before, they kept it, valid, for good).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -26,8 +25,7 @@ from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
     curated_records,
-    received,
-    submit,
+    shared_then_restricted,
     unstamped,
     versions_of,
     watched_hub,
@@ -56,16 +54,10 @@ async def seen(
         {"FUSIONHUB_SWEEP_INTERVAL_S": "1"},
         {"omega-cert": {"embargo": "PT4S"}},
     ) as (hub, watcher):
-
-        def held_by_all(count: int) -> Callable[[list[TopicMessage]], bool]:
-            return received(SHARED.curated_id(), hub.topics, HELD_UNDER_GREEN, count)
-
-        await submit(hub.bootstrap, hub.topics, [SHARED])
-        await watcher.wait_for(held_by_all(1), timeout_s=120, why="GREEN released")
-        await submit(hub.bootstrap, hub.topics, [RED])
-        await watcher.wait_for(held_by_all(2), timeout_s=120, why="withdrawal")
-        await asyncio.sleep(2.0)  # time for anything else to show up too
-        yield hub.topics, list(watcher.messages)
+        messages = await shared_then_restricted(
+            hub, watcher, SHARED, RED, HELD_UNDER_GREEN, why="GREEN released"
+        )
+        yield hub.topics, messages
 
 
 def test_what_an_embargoed_update_hid_is_withdrawn_when_it_ends(

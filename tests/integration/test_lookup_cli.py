@@ -65,10 +65,11 @@ async def report(hub: HubProcess, partner: str, *objects: dict[str, Any]) -> Non
         await producer.flush()
 
 
-async def curated_count(hub: HubProcess, count: int) -> None:
+async def holds(hub: HubProcess, topic: str, count: int) -> None:
+    """Wait until ``topic`` holds ``count`` messages."""
     await collect(
         hub.bootstrap,
-        topics=[hub.topics.curated],
+        topics=[topic],
         until=lambda messages: len(messages) >= count,
         timeout_s=120,
         settle_s=0,
@@ -90,7 +91,7 @@ def reported(kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 
         async def scenario() -> None:
             await report(hub, "isp-northnet", indicator(1, c2, labels=["c2"], confidence=60))
-            await curated_count(hub, 1)
+            await holds(hub, hub.topics.curated, 1)
             await report(
                 hub,
                 "av-sentinel",
@@ -99,14 +100,8 @@ def reported(kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
             )
             resolver = "[ipv4-addr:value = '8.8.8.8']"
             await report(hub, "bank-meridian", indicator(4, resolver, labels=["c2"], confidence=50))
-            await curated_count(hub, 3)
-            await collect(
-                hub.bootstrap,
-                topics=[hub.topics.suppressed],
-                until=lambda messages: len(messages) >= 1,
-                timeout_s=120,
-                settle_s=0,
-            )
+            await holds(hub, hub.topics.curated, 3)
+            await holds(hub, hub.topics.suppressed, 1)
 
         asyncio.run(scenario())
     finally:

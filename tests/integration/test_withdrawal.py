@@ -9,8 +9,7 @@ version of what it held, valid until the moment of the change, and nothing it di
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,13 +22,11 @@ from tests.integration.broker_fixture import KafkaBroker
 from tests.integration.sharing_scenario import (
     ANALYSTS,
     Submission,
-    Watcher,
     curated_records,
-    received,
-    scenario_hub,
-    submit,
+    shared_then_restricted,
     unstamped,
     versions_of,
+    watched_hub,
 )
 
 pytestmark = pytest.mark.integration
@@ -51,22 +48,12 @@ def versions(topics: Topics, messages: list[TopicMessage]) -> dict[str, list[dic
 async def seen(
     kafka_broker: KafkaBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Topics, list[TopicMessage]]]:
-    hub = await scenario_hub(kafka_broker.bootstrap, tmp_path_factory.mktemp("withdrawal"))
-    hub.start()
-    try:
-        async with Watcher(kafka_broker.bootstrap, hub.name) as watcher:
-
-            def held_by_all(count: int) -> Callable[[list[TopicMessage]], bool]:
-                return received(SHARED.curated_id(), hub.topics, HELD_UNDER_GREEN, count)
-
-            await submit(hub.bootstrap, hub.topics, [SHARED])
-            await watcher.wait_for(held_by_all(1), timeout_s=120, why="GREEN")
-            await submit(hub.bootstrap, hub.topics, [RESTRICTED])
-            await watcher.wait_for(held_by_all(2), timeout_s=120, why="withdrawal")
-            await asyncio.sleep(2.0)  # time for anything else to show up too
-            yield hub.topics, list(watcher.messages)
-    finally:
-        hub.stop()
+    workdir = tmp_path_factory.mktemp("withdrawal")
+    async with watched_hub(kafka_broker.bootstrap, workdir) as (hub, watcher):
+        messages = await shared_then_restricted(
+            hub, watcher, SHARED, RESTRICTED, HELD_UNDER_GREEN, why="GREEN"
+        )
+        yield hub.topics, messages
 
 
 Outcome = tuple[MergeRecord, MergeRecord, dict[str, list[dict[str, Any]]]]
