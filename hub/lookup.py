@@ -8,7 +8,8 @@ does, and derives the curated indicator's id from it: the id every audience got.
 
 What ``fusionhub lookup`` reports, read from the topics (every contribution named, whatever
 its marking; the dashboard answers analysts from the store, hub/api/ui/lookup.py):
-- the latest curated version and every version before it on ``fusion.curated``;
+- the latest curated version and every version before it on ``fusion.curated``, and which
+  audiences its sharing decisions let see it (``fusion.audit``);
 - compound-pattern indicators whose pattern quotes the value;
 - reports of it suppressed as known-benign (``fusion.suppressed``), and whether the shipped
   warninglists would suppress it now.
@@ -33,7 +34,7 @@ from hub.canonical import (
 from hub.kafka_io import read_topics
 from hub.suppressions import suppression_id
 from hub.topics import Topics
-from schemas.envelopes import Suppression
+from schemas.envelopes import Suppression, audit_records_of
 from schemas.merge import MergeRecord
 from schemas.stix.primitives import UUID_RE
 
@@ -161,10 +162,19 @@ class Finding:
     mentioned_in: dict[str, str] = field(default_factory=dict)  # indicator id -> pattern
     suppressed: dict[str, SuppressedReport] = field(default_factory=dict)  # by suppression id
     known_benign: tuple[str, str] | None = None  # (list name, entry), if a list holds it now
+    # By audience, whether the sharing decisions for the latest version let it see any of
+    # the contributions (fusion.audit): shared with it, or withheld.
+    audiences: dict[str, bool] = field(default_factory=dict)
 
     @property
     def known(self) -> bool:
         return bool(self.latest or self.mentioned_in or self.suppressed)
+
+    def shared_with(self) -> list[str]:
+        return sorted(a for a, shared in self.audiences.items() if shared)
+
+    def withheld_from(self) -> list[str]:
+        return sorted(a for a, shared in self.audiences.items() if not shared)
 
     def history(self) -> list[VersionSeen]:
         return [self.versions[n] for n in sorted(self.versions)]
@@ -242,6 +252,23 @@ class Lookup:
                 released=entry in released,
             )
 
+    def curated_ids(self) -> set[bytes]:
+        """The ids of the indicators found, as ``fusion.audit`` keys its messages."""
+        return {f.latest.indicator_id.encode() for f in self.findings if f.latest is not None}
+
+    def audit(self, value: bytes) -> None:
+        """One message of ``fusion.audit`` about a found indicator: its decisions for the
+        latest version say which audiences may see it."""
+        records = audit_records_of(value)
+        for finding in self.findings:
+            latest = finding.latest
+            if latest is None:
+                continue
+            for r in records:
+                if r.object_id == latest.indicator_id and r.version == latest.modified:
+                    shared = finding.audiences.get(r.audience, False)
+                    finding.audiences[r.audience] = shared or r.allowed
+
     def resolve_ids(self) -> None:
         """A query by id learns its observable from the version found."""
         for finding in self.findings:
@@ -285,6 +312,11 @@ async def look_up(
         async for message in read_topics(bootstrap, topics=[topics.suppressed], idle_timeout_s=1.0)
         if lookup.wants((suppression := Suppression.from_bytes(message.value)).contribution.key)
     ]
+    found = lookup.curated_ids()
+    if found:
+        async for message in read_topics(bootstrap, topics=[topics.audit], idle_timeout_s=1.0):
+            if message.key in found:
+                lookup.audit(message.value)
     if suppressions:  # whether released: a topic that exists once anything was released
         released = {
             orjson.loads(message.value)["suppression_id"]

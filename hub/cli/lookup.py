@@ -1,8 +1,9 @@
 """``fusionhub lookup``: what the hub knows about values from a case, defanged or not.
 
-Prints, for each value, the curated indicator (its contributions by partner and its versions),
-the compound patterns that quote it, and its reports suppressed as known-benign; or that the
-hub has never been told of it, or why the value cannot be read. It reads the topics, so it
+Prints, for each value, the curated indicator (its contributions by partner, the audiences
+its latest version is shared with and withheld from, and its versions), the compound patterns
+that quote it, and its reports suppressed as known-benign; or that the hub has never been
+told of it, or why the value cannot be read. It reads the topics, so it
 names every contributor whatever its marking: an operator's tool on the hub's host. Analysts
 look up on the dashboard, within their clearance (hub/api/ui/lookup.py).
 Exit status: 0 if the hub knows of any value, 1 if of none, 2 if no value given could be read.
@@ -55,6 +56,8 @@ def as_json(finding: Finding) -> dict[str, Any]:
         "indicator_id": query.indicator_id,
         "known": finding.known,
         "curated": None,
+        "shared_with": finding.shared_with(),
+        "withheld_from": finding.withheld_from(),
         "versions": [
             {"version": v.version, "modified": v.modified, "changes": list(v.changes)}
             for v in finding.history()
@@ -144,6 +147,10 @@ def _print(finding: Finding) -> None:
             told += [f"embargo until {c.embargo_until}"] if c.embargo_until else []
             told += ["[red]revoked[/red]"] if c.revoked else []
             console.print(f"    [bold]{c.partner}[/bold]: {', '.join(told)}")
+        if finding.audiences:
+            shared = ", ".join(finding.shared_with()) or "nobody"
+            withheld = ", ".join(finding.withheld_from()) or "nobody"
+            console.print(f"  shared with: {shared}; withheld from: {withheld}")
         versions = ", ".join(
             f"{v.version} {v.modified} ({', '.join(v.changes)})" for v in finding.history()
         )

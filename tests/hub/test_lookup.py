@@ -9,7 +9,7 @@ import pytest
 from hub.correlate.merge import merge
 from hub.lookup import Lookup, parse_query, refang
 from hub.suppressions import suppression_id
-from schemas.envelopes import Contribution, Suppression
+from schemas.envelopes import AuditedDecision, Contribution, Suppression, VersionAudit
 from schemas.merge import MergeRecord
 from tests.hub.test_merge import contribution
 
@@ -171,3 +171,38 @@ def test_suppressed_reports_count_once_and_say_whether_released() -> None:
         ("bank-b", "8.8.8.8", True),
     ]
     assert finding.known and finding.latest is None
+
+
+def test_the_latest_versions_decisions_say_who_may_see_it() -> None:
+    first, latest = versions(
+        contribution("isp-a"),
+        contribution("bank-b", received="2026-11-01T11:00:00.000Z", confidence=80),
+    )
+    lookup = Lookup([parse_query("198.51.100.7")])
+    curated(lookup, [first, latest])
+    assert lookup.curated_ids() == {latest.indicator_id.encode()}
+
+    def decided(version: MergeRecord, *decisions: tuple[str, str, bool]) -> bytes:
+        return VersionAudit(
+            version.indicator_id,
+            version.modified,
+            version.modified,
+            [AuditedDecision(a, p, allowed, "rule") for a, p, allowed in decisions],
+        ).to_bytes()
+
+    # The first version's decisions are history: the partner it reached then is not counted.
+    lookup.audit(decided(first, ("partner:c", "isp-a", True), ("analysts", "isp-a", True)))
+    lookup.audit(
+        decided(
+            latest,
+            ("analysts", "isp-a", True),
+            ("analysts", "bank-b", True),
+            ("partner:c", "isp-a", False),
+            ("partner:c", "bank-b", False),
+            ("liaison:nca", "isp-a", False),
+            ("liaison:nca", "bank-b", True),  # one contribution it may see is enough
+        )
+    )
+    [finding] = lookup.findings
+    assert finding.shared_with() == ["analysts", "liaison:nca"]
+    assert finding.withheld_from() == ["partner:c"]

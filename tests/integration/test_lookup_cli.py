@@ -135,6 +135,16 @@ def test_a_defanged_address_finds_its_indicator_with_every_contribution_and_vers
     (mention,) = answer["mentioned_in"]
     assert mention["pattern"] == COMPOUND
     assert answer["suppressed"] == [] and answer["known_benign"] is None
+    # As the sample agreements decide: the bank receives fraud codes only; INTERPOL gets
+    # av-sentinel's contribution, which consents to it.
+    assert answer["shared_with"] == [
+        "analysts",
+        "liaison:interpol",
+        "liaison:nca",
+        "partner:av-sentinel",
+        "partner:isp-northnet",
+    ]
+    assert answer["withheld_from"] == ["partner:bank-meridian"]
 
 
 def test_a_known_benign_value_shows_who_reported_it_and_which_list_held_it_back(
@@ -186,6 +196,7 @@ def test_values_nobody_reported_or_that_are_no_observable_are_told_apart(
     assert "curated, valid: version 2" in text
     assert "isp-northnet: confidence 60, TLP:GREEN, malicious-code/c2-server" in text
     assert "av-sentinel: confidence 80, TLP:CLEAR" in text
+    assert "withheld from: partner:bank-meridian" in text
     # Patterns are printed as they are, brackets and all.
     assert f": {COMPOUND}" in text
     assert "not-an-ioc: cannot read it:" in text
