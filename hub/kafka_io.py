@@ -159,7 +159,12 @@ class TopicReader:
     """
 
     def __init__(
-        self, bootstrap: str, *, topics: Iterable[str] = (), pattern: str | None = None
+        self,
+        bootstrap: str,
+        *,
+        topics: Iterable[str] = (),
+        pattern: str | None = None,
+        existing_only: bool = False,
     ) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -171,13 +176,20 @@ class TopicReader:
         )
         self._topics = list(topics)
         self._pattern = pattern
+        # Reading what topics hold now, one that does not exist holds nothing: subscribing
+        # to it would only wait out the assignment timeout and log that it was not found.
+        self._existing_only = existing_only
         self._next_offset: dict[tuple[str, int], int] = {}
 
     async def __aenter__(self) -> TopicReader:
         await self._consumer.start()
         if self._pattern is not None:
             self._consumer.subscribe(pattern=self._pattern)
-        else:
+            return self
+        if self._existing_only:
+            present = await self._consumer.topics()
+            self._topics = [t for t in self._topics if t in present]
+        if self._topics:
             self._consumer.subscribe(topics=self._topics)
         return self
 
@@ -186,6 +198,8 @@ class TopicReader:
 
     async def to_end(self, *, assign_timeout_s: float) -> AsyncIterator[TopicMessage]:
         """The messages up to the end offsets the partitions have when assigned."""
+        if self._pattern is None and not self._topics:
+            return  # nothing to read: no topic named exists
         deadline = time.monotonic() + assign_timeout_s
         backlog: list[TopicMessage] = []
         while not self._consumer.assignment():
@@ -231,11 +245,12 @@ async def read_topics(
 ) -> AsyncIterator[TopicMessage]:
     """Every committed message the topics hold now, read to their end offsets.
 
-    A topic that has no partitions assigned within ``idle_timeout_s`` (it does not exist, or
-    the pattern matches nothing) reads as empty; once assigned, reading goes on to the end
-    however slow the broker is, so a loaded machine does not cut the listing short.
+    A named topic that does not exist reads as empty at once, and one whose partitions are
+    not assigned within ``idle_timeout_s`` (or a pattern that matches nothing) after that
+    wait; once assigned, reading goes on to the end however slow the broker is, so a loaded
+    machine does not cut the listing short.
     """
-    async with TopicReader(bootstrap, topics=topics, pattern=pattern) as reader:
+    async with TopicReader(bootstrap, topics=topics, pattern=pattern, existing_only=True) as reader:
         async for message in reader.to_end(assign_timeout_s=idle_timeout_s):
             yield message
 
