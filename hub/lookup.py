@@ -188,6 +188,16 @@ class Finding:
             self.latest = record
 
 
+def _quoted_literal(found: Observable) -> tuple[str, bool] | None:
+    """How a compound pattern would quote the observable, and whether case is immaterial;
+    None for a pattern (a pattern of patterns is not a thing)."""
+    if found.type == "pattern":
+        return None
+    if found.type == "file":  # the digest, as any of the hash names compares it
+        return f"'{found.value.partition(':')[2]}'", True
+    return f"'{found.value}'", found.type in ("domain-name", "ipv6-addr")
+
+
 class Lookup:
     """Matches the messages of the curated and suppressed topics against the queries.
 
@@ -200,17 +210,18 @@ class Lookup:
         self._by_id: dict[str, list[Finding]] = {}  # queries by indicator id alone
         self._by_key: dict[str, list[Finding]] = {}
         self._ids: list[bytes] = []  # the queried ids as they appear in a message's bytes
-        # The quoted literal a compound pattern would carry, by finding; hashes and patterns
-        # have none worth looking for (a pattern of patterns is not a thing).
-        self._quoted: list[tuple[bytes, Finding]] = []
+        # The quoted literal a compound pattern would carry, whether to compare it without
+        # case (hex digits and host names are written in either), and whose it is.
+        self._quoted: list[tuple[str, bool, Finding]] = []
         for finding in self.findings:
             query = finding.query
             if query.observable is None and query.indicator_id is not None:
                 self._by_id.setdefault(query.indicator_id, []).append(finding)
             if query.observable is not None:
                 self._by_key.setdefault(query.observable.key, []).append(finding)
-                if query.observable.type not in ("pattern", "file"):
-                    self._quoted.append((f"'{query.canonical}'".encode(), finding))
+                quoted = _quoted_literal(query.observable)
+                if quoted is not None:
+                    self._quoted.append((*quoted, finding))
         self._ids = [id_.encode() for id_ in self._by_id]
 
     def curated(self, key: bytes | None, value: bytes) -> None:
@@ -228,9 +239,11 @@ class Lookup:
         }.values():
             finding.add_version(record)
         if compound:
-            for quoted, finding in self._quoted:
-                if quoted in value and quoted.decode() in record.pattern:
-                    finding.mentioned_in[record.indicator_id] = record.pattern
+            pattern = record.pattern
+            folded = pattern.lower()
+            for literal, fold_case, finding in self._quoted:
+                if literal in (folded if fold_case else pattern):
+                    finding.mentioned_in[record.indicator_id] = pattern
 
     def wants(self, key: str) -> bool:
         """Whether a query names the observable of this canonical key."""

@@ -140,7 +140,7 @@ def test_a_query_by_id_finds_the_indicator_and_learns_its_observable() -> None:
 
 def test_a_compound_pattern_that_quotes_the_value_is_named() -> None:
     compound = "[ipv4-addr:value = '198.51.100.7'] AND [domain-name:value = 'c2.example']"
-    near_miss = "[ipv4-addr:value = '198.51.100.70'] AND [domain-name:value = 'c2.example']"
+    near_miss = "[ipv4-addr:value = '198.51.100.70'] AND [domain-name:value = 'C2.example']"
     records = [
         version
         for p in (compound, near_miss)
@@ -148,11 +148,26 @@ def test_a_compound_pattern_that_quotes_the_value_is_named() -> None:
             contribution("av-c", key=f"pattern|{p}", observable_type="pattern", pattern=p)
         )
     ]
-    lookup = Lookup([parse_query("198.51.100.7")])
+    lookup = Lookup([parse_query("198.51.100.7"), parse_query("C2.Example")])
     curated(lookup, records)
-    [finding] = lookup.findings
-    assert finding.mentioned_in == {records[0].indicator_id: compound}
-    assert finding.latest is None and finding.known
+    address, domain = lookup.findings
+    assert address.mentioned_in == {records[0].indicator_id: compound}
+    assert address.latest is None and address.known
+    # A host name is found whatever its case in the pattern.
+    assert set(domain.mentioned_in) == {r.indicator_id for r in records}
+
+
+def test_a_hash_is_found_in_a_compound_pattern_under_any_of_its_names_and_cases() -> None:
+    digest = "d41d8cd98f00b204e9800998ecf8427e"
+    compound = f"[file:hashes.MD5 = '{digest.upper()}'] AND [file:name = 'invoice.exe']"
+    [record] = versions(
+        contribution("av-c", key=f"pattern|{compound}", observable_type="pattern", pattern=compound)
+    )
+    lookup = Lookup([parse_query(digest), parse_query("md5:" + "0" * 32)])
+    curated(lookup, [record])
+    found, other = lookup.findings
+    assert found.mentioned_in == {record.indicator_id: compound}
+    assert other.mentioned_in == {}
 
 
 def test_suppressed_reports_count_once_and_say_whether_released() -> None:
