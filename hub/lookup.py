@@ -21,8 +21,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import orjson
-
 from hub.canonical import (
     HASH_ALGORITHMS,
     CanonicalError,
@@ -32,9 +30,9 @@ from hub.canonical import (
     observable_from_pattern,
 )
 from hub.kafka_io import read_topics
-from hub.suppressions import suppression_id
+from hub.suppressions import SuppressedEntry, list_suppressed
 from hub.topics import Topics
-from schemas.envelopes import Suppression, audit_records_of
+from schemas.envelopes import audit_records_of
 from schemas.merge import MergeRecord
 from schemas.stix.primitives import UUID_RE
 
@@ -141,17 +139,6 @@ class VersionSeen:
     changes: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SuppressedReport:
-    """A partner's report of the value that a known-benign list held back."""
-
-    partner: str
-    received: str
-    warninglist: str
-    matched: str
-    released: bool
-
-
 @dataclass(slots=True)
 class Finding:
     """Everything the lookup found for one query."""
@@ -160,7 +147,7 @@ class Finding:
     latest: MergeRecord | None = None
     versions: dict[int, VersionSeen] = field(default_factory=dict)
     mentioned_in: dict[str, str] = field(default_factory=dict)  # indicator id -> pattern
-    suppressed: dict[str, SuppressedReport] = field(default_factory=dict)  # by suppression id
+    suppressed: list[SuppressedEntry] = field(default_factory=list)
     known_benign: tuple[str, str] | None = None  # (list name, entry), if a list holds it now
     # By audience, whether the sharing decisions for the latest version let it see any of
     # the contributions (fusion.audit): shared with it, or withheld.
@@ -245,25 +232,11 @@ class Lookup:
                 if literal in (folded if fold_case else pattern):
                     finding.mentioned_in[record.indicator_id] = pattern
 
-    def wants(self, key: str) -> bool:
-        """Whether a query names the observable of this canonical key."""
-        return key in self._by_key
-
-    def suppressed(self, suppression: Suppression, released: set[str]) -> None:
-        """One report held back as known-benign; ``released`` holds the ids let through."""
-        wanted = self._by_key.get(suppression.contribution.key)
-        if not wanted:
-            return
-        # A re-delivered ingest record suppresses the same object again: it counts once.
-        entry = suppression_id(suppression)
-        for finding in wanted:
-            finding.suppressed[entry] = SuppressedReport(
-                partner=suppression.contribution.partner,
-                received=suppression.contribution.received,
-                warninglist=suppression.warninglist,
-                matched=suppression.matched,
-                released=entry in released,
-            )
+    def suppressed(self, entries: Iterable[SuppressedEntry]) -> None:
+        """The reports held back as known-benign (``fusion.suppressed``, each once)."""
+        for entry in entries:
+            for finding in self._by_key.get(entry.suppression.contribution.key, ()):
+                finding.suppressed.append(entry)
 
     def curated_ids(self) -> set[bytes]:
         """The ids of the indicators found, as ``fusion.audit`` keys its messages."""
@@ -307,7 +280,7 @@ async def look_up(
     known_benign: Callable[[Observable], tuple[str, str] | None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[Finding]:
-    """Every query's finding, from one pass over the curated and suppressed topics.
+    """Every query's finding, from one pass over the curated, audit and suppressed topics.
 
     ``progress`` is told how many curated versions have been read, every thousand.
     """
@@ -320,25 +293,12 @@ async def look_up(
             progress(read)
     if progress is not None:
         progress(read)
-    suppressions = [
-        suppression
-        async for message in read_topics(bootstrap, topics=[topics.suppressed], idle_timeout_s=1.0)
-        if lookup.wants((suppression := Suppression.from_bytes(message.value)).contribution.key)
-    ]
     found = lookup.curated_ids()
     if found:
         async for message in read_topics(bootstrap, topics=[topics.audit], idle_timeout_s=1.0):
             if message.key in found:
                 lookup.audit(message.value)
-    if suppressions:  # whether released: a topic that exists once anything was released
-        released = {
-            orjson.loads(message.value)["suppression_id"]
-            async for message in read_topics(
-                bootstrap, topics=[topics.released], idle_timeout_s=1.0
-            )
-        }
-        for suppression in suppressions:
-            lookup.suppressed(suppression, released)
+    lookup.suppressed(await list_suppressed(bootstrap, topics))
     lookup.resolve_ids()
     if known_benign is not None:
         lookup.check_lists(known_benign)

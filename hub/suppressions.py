@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -32,6 +33,28 @@ class SuppressedEntry:
     suppression: Suppression
     released: bool
 
+    def report(self) -> dict[str, Any]:
+        """Who reported what, which list held it back, and whether it was released since."""
+        return {
+            "partner": self.suppression.contribution.partner,
+            "received": self.suppression.contribution.received,
+            "warninglist": self.suppression.warninglist,
+            "matched": self.suppression.matched,
+            "released": self.released,
+        }
+
+
+def suppressed_entries(
+    suppressions: Iterable[Suppression], released: set[str]
+) -> list[SuppressedEntry]:
+    """Each suppression once, with whether it was released (``released``: their ids)."""
+    entries: dict[str, SuppressedEntry] = {}
+    for suppression in suppressions:
+        entry_id = suppression_id(suppression)
+        # A re-delivered ingest record suppresses the same object again: list it once.
+        entries[entry_id] = SuppressedEntry(entry_id, suppression, entry_id in released)
+    return list(entries.values())
+
 
 async def list_suppressed(
     bootstrap: str,
@@ -45,20 +68,16 @@ async def list_suppressed(
         orjson.loads(message.value)["suppression_id"]
         async for message in read_topics(bootstrap, topics=[topics.released], idle_timeout_s=1.0)
     }
-    entries: dict[str, SuppressedEntry] = {}
+    chosen = []
     async for message in read_topics(bootstrap, topics=[topics.suppressed], idle_timeout_s=1.0):
         suppression = Suppression.from_bytes(message.value)
         if partner is not None and suppression.contribution.partner != partner:
             continue
         if warninglist is not None and warninglist.lower() not in suppression.warninglist.lower():
             continue
-        entry_id = suppression_id(suppression)
-        done = entry_id in released
-        if done and not include_released:
-            continue
-        # A re-delivered ingest record suppresses the same object again: list it once.
-        entries[entry_id] = SuppressedEntry(entry_id, suppression, done)
-    return list(entries.values())
+        chosen.append(suppression)
+    entries = suppressed_entries(chosen, released)
+    return entries if include_released else [e for e in entries if not e.released]
 
 
 async def release(bootstrap: str, topics: Topics, entries: Iterable[SuppressedEntry]) -> int:

@@ -125,23 +125,14 @@ class FiledUnder:
         return False
 
     async def _filed_in_store(self, object_id: str, modified: datetime) -> bool:
-        cursor = None
-        while True:
-            page = await self._store.page_objects(
-                self._collection_id,
-                ObjectFilter(
-                    after_us=cursor, ids=(object_id,), versions=ALL, max_tlp=self._max_tlp
-                ),
-                _PAGE,
-            )
-            for item in page.items:
-                cursor = item.date_added
-                version = orjson.loads(item.body)
-                earlier = parse(str(version.get("modified"))) < modified
-                if earlier and self._flt.files_under_code(version):
-                    return True
-            if not page.more:
-                return False
+        async for item in self._store.every_version(
+            self._collection_id, (object_id,), self._max_tlp, _PAGE
+        ):
+            version = orjson.loads(item.body)
+            earlier = parse(str(version.get("modified"))) < modified
+            if earlier and self._flt.files_under_code(version):
+                return True
+        return False
 
 
 def sector_refs(sector: str, agreements: Mapping[str, PartnerAgreement]) -> frozenset[str]:

@@ -3,9 +3,9 @@
 Prints, for each value, the curated indicator (its contributions by partner, the audiences
 its latest version is shared with and withheld from, and its versions), the compound patterns
 that quote it, and its reports suppressed as known-benign; or that the hub has never been
-told of it, or why the value cannot be read. It reads the topics, so it
-names every contributor whatever its marking: an operator's tool on the hub's host. Analysts
-look up on the dashboard, within their clearance (hub/api/ui/lookup.py).
+told of it, or why the value cannot be read. It reads the topics, so it names every
+contributor whatever its marking: an operator's tool on the hub's host. Analysts look up on
+the dashboard, within their clearance (hub/api/ui/lookup.py).
 Exit status: 0 if the hub knows of any value, 1 if of none, 2 if no value given could be read.
 """
 
@@ -66,16 +66,7 @@ def as_json(finding: Finding) -> dict[str, Any]:
             {"indicator_id": ref, "pattern": pattern}
             for ref, pattern in sorted(finding.mentioned_in.items())
         ],
-        "suppressed": [
-            {
-                "partner": s.partner,
-                "received": s.received,
-                "warninglist": s.warninglist,
-                "matched": s.matched,
-                "released": s.released,
-            }
-            for s in finding.suppressed.values()
-        ],
+        "suppressed": [entry.report() for entry in finding.suppressed],
         "known_benign": (
             {"warninglist": finding.known_benign[0], "entry": finding.known_benign[1]}
             if finding.known_benign
@@ -157,11 +148,12 @@ def _print(finding: Finding) -> None:
         console.print(f"  versions: {versions}")
     for ref, pattern in sorted(finding.mentioned_in.items()):
         console.print(f"  quoted in {ref}: {escape(pattern)}")
-    for s in finding.suppressed.values():
-        released = ", since released" if s.released else ""
+    for suppression in finding.suppressed:
+        held = suppression.report()
+        released = ", since released" if held["released"] else ""
         console.print(
-            f"  suppressed: reported by {s.partner} at {s.received}, held back by "
-            f"'{escape(s.warninglist)}' (matched {escape(s.matched)}){released}"
+            f"  suppressed: reported by {held['partner']} at {held['received']}, held back by "
+            f"'{escape(held['warninglist'])}' (matched {escape(held['matched'])}){released}"
         )
     if finding.known_benign is not None:
         name, entry = finding.known_benign

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,7 +12,14 @@ from hub.store import audit, queries, status, writes
 from hub.store.collections import CollectionSpec
 from hub.store.engine import create_store_engine
 from hub.store.migrate import migrate
-from hub.store.queries import ManifestEntry, ObjectFilter, Page, StoredObject, VersionMatch
+from hub.store.queries import (
+    ALL,
+    ManifestEntry,
+    ObjectFilter,
+    Page,
+    StoredObject,
+    VersionMatch,
+)
 from hub.store.status import Detail, StatusResource
 from hub.store.versions import ObjectVersion
 from schemas.envelopes import AuditRecord
@@ -66,6 +74,20 @@ class Store:
         self, collection_id: str, flt: ObjectFilter, limit: int
     ) -> Page[StoredObject]:
         return await queries.page_objects(self.engine, collection_id, flt, limit)
+
+    async def every_version(
+        self, collection_id: str, ids: Sequence[str], max_tlp: int | None, page_size: int = 500
+    ) -> AsyncIterator[StoredObject]:
+        """Every version of the objects ``ids`` the collection holds within ``max_tlp``, in
+        the order they were added, read a page at a time."""
+        flt = ObjectFilter(ids=tuple(ids), versions=ALL, max_tlp=max_tlp)
+        while True:
+            page = await self.page_objects(collection_id, flt, page_size)
+            for item in page.items:
+                yield item
+            if not page.more or page.last_added is None:
+                return
+            flt = replace(flt, after_us=page.last_added)
 
     async def page_manifest(
         self, collection_id: str, flt: ObjectFilter, limit: int

@@ -8,7 +8,7 @@ import pytest
 
 from hub.correlate.merge import merge
 from hub.lookup import Lookup, parse_query, refang
-from hub.suppressions import suppression_id
+from hub.suppressions import suppressed_entries, suppression_id
 from schemas.envelopes import AuditedDecision, Contribution, Suppression, VersionAudit
 from schemas.merge import MergeRecord
 from tests.hub.test_merge import contribution
@@ -174,14 +174,17 @@ def test_suppressed_reports_count_once_and_say_whether_released() -> None:
     told = contribution("bank-b", key="ipv4-addr|8.8.8.8", observable_value="8.8.8.8")
     held = Suppression(told, "List of known IPv4 public DNS resolvers", "8.8.8.8")
     again = Suppression(replace(told, ingest_id="i-2"), held.warninglist, held.matched)
-    elsewhere = Suppression(contribution("bank-b"), held.warninglist, "198.51.100.7")
+    # Another ingest record's object (one object of one record is one suppression).
+    elsewhere = Suppression(
+        contribution("bank-b", ingest_id="i-3"), held.warninglist, "198.51.100.7"
+    )
     lookup = Lookup([parse_query("8.8.8.8")])
     released = {suppression_id(again)}
-    for suppression in (held, held, again, elsewhere):  # the first re-delivered
-        lookup.suppressed(suppression, released)
+    # The first re-delivered, as fusion.suppressed holds it then.
+    lookup.suppressed(suppressed_entries([held, held, again, elsewhere], released))
     [finding] = lookup.findings
-    reports = sorted(finding.suppressed.values(), key=lambda s: s.released)
-    assert [(s.partner, s.matched, s.released) for s in reports] == [
+    reports = sorted((e.report() for e in finding.suppressed), key=lambda r: r["released"])
+    assert [(r["partner"], r["matched"], r["released"]) for r in reports] == [
         ("bank-b", "8.8.8.8", False),
         ("bank-b", "8.8.8.8", True),
     ]

@@ -205,3 +205,27 @@ async def test_a_page_costs_the_same_deep_in_a_large_collection(store: Store) ->
     everything = await page_all(store, ANALYSTS, ObjectFilter(), 1000)
     deep = await store.page_objects(ANALYSTS.id, ObjectFilter(after_us=everything[4900]), 100)
     assert len(deep.items) == 99 and not deep.more
+
+
+async def test_every_version_reads_the_objects_asked_for_across_pages(store: Store) -> None:
+    await store.ensure_collections([ANALYSTS])
+    stamps = [f"2026-11-2{d}T08:00:00.000Z" for d in range(1, 6)]
+    await store.add_versions(
+        {
+            ANALYSTS.id: [
+                *(version_of(indicator(1, stamp)) for stamp in stamps),
+                version_of(indicator(2, stamps[0], tlp=Tlp.RED)),
+                *(version_of(indicator(3, stamp)) for stamp in stamps[:2]),
+            ]
+        }
+    )
+    read = [
+        item.body
+        async for item in store.every_version(
+            ANALYSTS.id, (indicator_id(1), indicator_id(2)), int(Tlp.AMBER), page_size=2
+        )
+    ]
+    # All five versions of the first, over three pages; the RED one above the clearance and
+    # the object not asked for, none.
+    assert [indicator_id(1) in body for body in read] == [True] * 5
+    assert sorted(stamp for body in read for stamp in stamps if stamp in body) == stamps

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -19,7 +18,6 @@ import orjson
 from hub.canonical import CanonicalError, Observable, observable_from_pattern
 from hub.lookup import Query, parse_query
 from hub.store import Store
-from hub.store.queries import ALL, ObjectFilter
 from hub.suppressions import SuppressedEntry
 from hub.timestamps import parse
 from protocols.tlp import tlp_of
@@ -38,15 +36,9 @@ async def held_versions(
     found: dict[str, list[dict[str, Any]]] = {}
     if not wanted:
         return found
-    flt = ObjectFilter(ids=wanted, versions=ALL, max_tlp=max_tlp)
-    while True:
-        page = await store.page_objects(collection_id, flt, _PAGE)
-        for item in page.items:
-            obj = orjson.loads(item.body)
-            found.setdefault(obj["id"], []).append(obj)
-        if not page.more or page.last_added is None:
-            break
-        flt = replace(flt, after_us=page.last_added)
+    async for item in store.every_version(collection_id, wanted, max_tlp, _PAGE):
+        obj = orjson.loads(item.body)
+        found.setdefault(obj["id"], []).append(obj)
     for versions in found.values():
         versions.sort(key=lambda v: parse(v["modified"]))
     return found
@@ -107,16 +99,7 @@ def answer(
         "indicator_id": query.indicator_id,
         "curated": ({"versions": len(versions), **_summary(latest, partners)} if latest else None),
         "versions": [_summary(v, partners) for v in versions],
-        "suppressed": [
-            {
-                "partner": e.suppression.contribution.partner,
-                "received": e.suppression.contribution.received,
-                "warninglist": e.suppression.warninglist,
-                "matched": e.suppression.matched,
-                "released": e.released,
-            }
-            for e in held_back
-        ],
+        "suppressed": [entry.report() for entry in held_back],
         "known_benign": {"warninglist": listed[0], "entry": listed[1]} if listed else None,
     }
 

@@ -1,6 +1,6 @@
 // Fusion Hub dashboard: the live feed over /stream (server-sent events), charts drawn as
-// inline SVG from /api/dashboard/counts, the analysts' lookup, and the operators' tables. No libraries: the hub
-// runs offline, so everything it shows ships in the package.
+// inline SVG from /api/dashboard/counts, the analysts' lookup, and the operators' tables.
+// No libraries: the hub runs offline, so everything it shows ships in the package.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
